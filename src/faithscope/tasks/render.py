@@ -32,11 +32,13 @@ def render(
     k: int | None = None,
     drop: AbstractSet[int] = frozenset(),
     placeholder: str | None = None,
+    delete: AbstractSet[int] = frozenset(),
 ) -> RenderedPrompt:
     """Fill ``template`` with the example's fields.
 
     Words whose global position is in ``drop`` are deleted (``placeholder is None``) or each
-    replaced by ``placeholder``. Only field words are ever touched: the template text stays.
+    replaced by ``placeholder``; words in ``delete`` (truncation) are always deleted. Only
+    field words are ever touched: the template text stays.
     """
     offsets = example.field_offsets()
     parts: list[str] = []
@@ -51,6 +53,8 @@ def render(
             first = True
             for i, word in enumerate(example.fields[name]):
                 g = offsets[name] + i
+                if g in delete:
+                    continue
                 if g in drop:
                     if placeholder is None:
                         continue
@@ -78,20 +82,20 @@ def render(
     return RenderedPrompt("".join(parts), tuple(spans))
 
 
-def classification_prompt(task: Task, example: Example, drop: AbstractSet[int] = frozenset(), placeholder: str | None = None) -> RenderedPrompt:
-    return render(task.prompts["classification"], example, drop=drop, placeholder=placeholder)
+def classification_prompt(task: Task, example: Example, drop: AbstractSet[int] = frozenset(), placeholder: str | None = None, delete: AbstractSet[int] = frozenset()) -> RenderedPrompt:
+    return render(task.prompts["classification"], example, drop=drop, placeholder=placeholder, delete=delete)
 
 
-def attribution_prompt(task: Task, example: Example) -> RenderedPrompt:
+def attribution_prompt(task: Task, example: Example, delete: AbstractSet[int] = frozenset()) -> RenderedPrompt:
     """The attribution prompt up to (not including) the label; the label's verbalizer is the
     teacher-forced target appended as tokens by the model backend."""
     template = task.prompts["attribution"]
     prefix = template[: -len("{label}")].rstrip(" ")
-    return render(prefix, example)
+    return render(prefix, example, delete=delete)
 
 
-def rationale_prompt(task: Task, example: Example, label: str, k: int | None) -> RenderedPrompt:
+def rationale_prompt(task: Task, example: Example, label: str, k: int | None, delete: AbstractSet[int] = frozenset()) -> RenderedPrompt:
     """UNBOUND prompt when ``k is None``, TOP-VAR otherwise."""
     if k is None:
-        return render(task.prompts["unbound"], example, label=label)
-    return render(task.prompts["topk"], example, label=label, k=k)
+        return render(task.prompts["unbound"], example, label=label, delete=delete)
+    return render(task.prompts["topk"], example, label=label, k=k, delete=delete)

@@ -1,0 +1,99 @@
+"""The contract of a rationale method, and the per-batch context methods share.
+
+A method turns a batch of :class:`RationaleRequest` (example, label to explain, k, purpose)
+into one :class:`~faithscope.types.Rationale` each. Methods that read the same computation
+(attention, saliency and Input x Gradient all come from one forward+backward) get it from
+:class:`MethodContext`, which computes it once per (example, target label) and memoises it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Sequence
+
+from ..errors import ModelError
+from ..models.gradients import AttributionConfig
+from ..tasks import Task
+from ..tasks.fit import PromptBuilder
+from ..types import Example, Purpose, Rationale
+from .word_scores import WordScores, word_scores
+
+MethodKind = Literal["prompting", "attribution", "baseline"]
+
+
+@dataclass(frozen=True)
+class RationaleRequest:
+    """Explain ``label`` for ``example``; ``k`` = size of the human rationale (TOP-VAR)."""
+
+    example: Example
+    label: str
+    k: int
+    purpose: Purpose
+
+
+@dataclass
+class MethodOptions:
+    """Settings that change rationales; stored with every result."""
+
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
+    seed: int = 0
+    random_draws: int = 100
+    max_new_tokens: int = 128
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"attribution": self.attribution.as_dict(), "seed": self.seed, "random_draws": self.random_draws, "max_new_tokens": self.max_new_tokens}
+
+
+class MethodContext:
+    """What methods may use for one batch: task, backend, prompt builder, shared passes."""
+
+    def __init__(self, task: Task, backend: Any, prompts: PromptBuilder, options: MethodOptions, engine: Any = None):
+        self.task, self.backend, self.prompts, self.options = task, backend, prompts, options
+        self._engine = engine
+        self._attr: dict[tuple[str, str], WordScores] = {}
+        self._gen: dict[tuple[str, int], str] = {}
+        self.timings: dict[str, float] = {}
+
+    def attributions(self, requests: Sequence[RationaleRequest]) -> list[WordScores]:
+        """Word scores of all three gradient/attention methods, one pass per missing target."""
+        if not getattr(self.backend, "supports_gradients", False):
+            raise ModelError(f"attention and gradient methods are unavailable: {self.backend.no_gradient_reason}")
+        if self._engine is None:
+            from ..models.gradients import GradientEngine
+
+            self._engine = GradientEngine(self.backend)
+        todo = {}
+        for r in requests:
+            key = (r.example.id, r.label)
+            if key not in self._attr and key not in todo:
+                todo[key] = r
+        if todo:
+            fitted = {key: self.prompts.attribution(r.example) for key, r in todo.items()}
+            verbal = self.prompts.verbalizers()
+            tokens = self._engine.attribute([f.text for f in fitted.values()], [verbal[r.label] for r in todo.values()], self.options.attribution)
+            for (key, r), f, t in zip(todo.items(), fitted.values(), tokens):
+                self._attr[key] = word_scores(t, f.word_spans, r.example.n_words, f.truncated_words)
+        return [self._attr[(r.example.id, r.label)] for r in requests]
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        """Greedy replies, each distinct prompt generated once per batch."""
+        todo = [p for p in dict.fromkeys(prompts) if (p, max_new_tokens) not in self._gen]
+        if todo:
+            for p, reply in zip(todo, self.backend.generate(todo, max_new_tokens)):
+                self._gen[(p, max_new_tokens)] = reply
+        return [self._gen[(p, max_new_tokens)] for p in prompts]
+
+
+class RationaleMethod(ABC):
+    """Base class: subclass, set ``name``/``description``/``kind``, implement :meth:`explain`,
+    and decorate with :func:`faithscope.methods.register`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    kind: ClassVar[MethodKind]
+    needs_gradients: ClassVar[bool] = False
+
+    @abstractmethod
+    def explain(self, requests: Sequence[RationaleRequest], ctx: MethodContext) -> list[Rationale]:
+        """One rationale per request, in order."""

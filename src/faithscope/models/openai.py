@@ -1,0 +1,382 @@
+"""Models behind an OpenAI-compatible HTTP API (OpenAI, vLLM, llama.cpp server).
+
+Everything that needs no gradients runs here: classification, prompting rationales, masking.
+By default the SAME rendered prompt string the transformers backend scores is sent to the
+``completions`` endpoint, so the two backends are comparable; ``endpoint="chat"`` sends it
+as one user message instead. Requests are greedy (temperature 0), bounded-retried with
+exponential backoff and jitter on 429/5xx/connection errors/timeouts (Retry-After honoured),
+run ``concurrency`` at a time, and optionally cached in a :class:`RequestCache` so that a
+rerun or a resumed run sends no request already answered. The API key is read from an
+environment variable and never appears in :attr:`identity`, errors, logs or the cache.
+
+Classification (:meth:`OpenAIBackend.score_labels_detailed`, the primary API for this
+backend): ONE request per prompt asks for a short greedy reply plus the top-N log-probabilities
+of the first generated token. A server gives only first-token log-probabilities, so each label
+is scored by the top token that is the longest non-empty prefix of its verbalizer (e.g.
+``" entail"`` for ``" entailment"``) -- an approximation of the transformers backend, which
+sums the whole verbalizer's tokens. Tokens with the verbalizer's leading space are preferred;
+the comparison ignores a leading space, ``Ġ`` or ``▁`` only when no such token matches.
+
+When a label has no matching token in the top list (or two labels share one), it is NOT given
+probability 0: it is listed in ``missing``, and the example is classified by parsing the
+greedy reply instead (the label word, case-insensitive, at the start of the reply); a reply
+naming no label is recorded as unparseable (``parsed=False``, no label). The plain
+:meth:`score_labels` of the :class:`Backend` interface returns :class:`LabelScores` only when
+every prompt was scored from log-probabilities and otherwise raises :class:`ServerError`: a
+generation-based decision has no distribution, and inventing one (one-hot, or a floor for
+missing labels) would feed made-up probabilities into comprehensiveness/sufficiency.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar
+
+import httpx
+
+from ..errors import ConfigError, ServerError
+from ..types import LabelScores
+from .base import Backend
+from .request_cache import RequestCache, request_key
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+NO_GRADIENT_REASON = (
+    "attention and gradient attribution need the model's weights; an HTTP API gives only text "
+    "and log-probabilities — use --backend transformers"
+)
+DEFAULT_CONTEXT_WINDOW = 8192
+
+
+class HTTPStatusServerError(ServerError):
+    """A server answered with an HTTP error status (kept for callers that probe endpoints)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ServerLabelResult:
+    """How one prompt was classified by a server, with everything needed to audit it.
+
+    ``method`` is ``"logprobs"`` when every label matched a first token in ``top_logprobs``
+    (then ``scores`` holds their first-token log-probabilities), else ``"generation"`` (the
+    label parsed from ``reply``; ``scores`` is None). ``missing`` lists the labels without a
+    (distinct) matching token; ``label_logprobs``/``matched_tokens`` those that had one.
+    ``parsed`` is False only when the reply named no label: then ``label`` is None.
+    """
+
+    label: str | None
+    method: Literal["logprobs", "generation"]
+    parsed: bool
+    scores: LabelScores | None
+    top_logprobs: Mapping[str, float]
+    missing: tuple[str, ...] = ()
+    label_logprobs: Mapping[str, float] = field(default_factory=dict)
+    matched_tokens: Mapping[str, str] = field(default_factory=dict)
+    reply: str | None = None
+
+
+def match_first_tokens(top: Mapping[str, float], verbalizers: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Map each label to the top token that best matches its verbalizer's first token.
+
+    Returns ``(label -> token, missing labels)``. Preference: a token with the verbalizer's
+    own leading space, then the longest prefix, then the higher log-probability. Labels whose
+    best token is shared with another label cannot be told apart and count as missing.
+    """
+    chosen: dict[str, str] = {}
+    for label, verb in verbalizers.items():
+        best: tuple[tuple[bool, int, float], str] | None = None
+        for tok, lp in top.items():
+            t = (" " + tok[1:]) if tok[:1] in ("Ġ", "▁") else tok
+            core = t.lstrip()
+            if not core or not verb.lstrip().startswith(core):
+                continue
+            key = (verb.startswith(t), len(core), float(lp))
+            if best is None or key > best[0]:
+                best = (key, tok)
+        if best is not None:
+            chosen[label] = best[1]
+    shared = {lab for lab, tok in chosen.items() if list(chosen.values()).count(tok) > 1}
+    matched = {lab: tok for lab, tok in chosen.items() if lab not in shared}
+    return matched, tuple(lab for lab in verbalizers if lab not in matched)
+
+
+def parse_label_reply(reply: str, verbalizers: Mapping[str, str]) -> str | None:
+    """The label named at the start of ``reply`` (case-insensitive, quotes/markup skipped)."""
+    text = reply.strip().lstrip("\"'`*_:([{ \t\n").lower()
+    found: list[tuple[int, str]] = []
+    for label, verb in verbalizers.items():
+        for name in {label.lower(), verb.strip().lower()}:
+            if name and text.startswith(name) and (len(text) == len(name) or not text[len(name)].isalnum()):
+                found.append((len(name), label))
+    return max(found)[1] if found else None
+
+
+class OpenAIBackend(Backend):
+    """A model behind an OpenAI-compatible API. See the module docstring for the design."""
+
+    kind = "openai"
+    supports_gradients = False
+    no_gradient_reason = NO_GRADIENT_REASON
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key_env: str = "OPENAI_API_KEY",
+        endpoint: Literal["completions", "chat"] = "completions",
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        concurrency: int = 4,
+        cache: RequestCache | str | Path | None = None,
+        context_window: int | None = None,
+        top_logprobs: int = 20,
+        label_max_tokens: int = 8,
+    ):
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--base-url must start with http:// or https:// (got {base_url!r})")
+        if endpoint not in ("completions", "chat"):
+            raise ConfigError(f"endpoint must be 'completions' or 'chat' (got {endpoint!r})")
+        if not 0 <= max_retries <= 20 or concurrency < 1 or timeout <= 0 or top_logprobs < 1:
+            raise ConfigError("need 0 <= max_retries <= 20, concurrency >= 1, timeout > 0, top_logprobs >= 1")
+        self.base_url, self.model, self.endpoint = base_url.rstrip("/"), model, endpoint
+        self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
+        self.concurrency, self.top_logprobs, self.label_max_tokens = concurrency, top_logprobs, label_max_tokens
+        self.cache = RequestCache(cache) if isinstance(cache, (str, Path)) else cache
+        self._context_window = context_window
+        self._api_key = os.environ.get(api_key_env) or None
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        self._client = httpx.Client(
+            headers=headers, timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._token_mode: str | None = None  # "llama", "vllm" or "estimate", found on first use
+        self.requests_sent = 0  # HTTP requests actually sent (cache hits excluded), for audits
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, endpoint={self.endpoint!r})"
+
+    # -- Backend interface -------------------------------------------------------------------
+    @property
+    def identity(self) -> Mapping[str, Any]:
+        return {"backend": "openai", "base_url": self.base_url, "model": self.model, "endpoint": self.endpoint}
+
+    @property
+    def context_window(self) -> int:
+        """The constructor's value, else the server's ``max_model_len`` (vLLM), else 8192."""
+        if self._context_window is None:
+            self._context_window = DEFAULT_CONTEXT_WINDOW
+            try:
+                data = self._call("GET", "/models", None, retries=False).get("data") or [{}]
+                for key in ("max_model_len", "context_length", "n_ctx"):
+                    if isinstance(data[0].get(key), int):
+                        self._context_window = data[0][key]
+                        break
+            except (ServerError, AttributeError, IndexError, TypeError):
+                pass
+        return self._context_window
+
+    def count_tokens(self, text: str) -> int:
+        """Exact via the server's tokenizer (llama.cpp ``/extras/tokenize/count``, vLLM
+        ``/tokenize``) when it has one; otherwise an ESTIMATE, ``len(text) // 3``, which
+        over-counts English (about 4 characters a token) so truncation errs on the safe side."""
+        root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
+        probes = {"llama": ("/extras/tokenize/count", {"input": text}), "vllm": ("/tokenize", {"model": self.model, "prompt": text})}
+        for mode in [self._token_mode] if self._token_mode else list(probes):
+            if mode == "estimate":
+                break
+            path, body = probes[mode]
+            try:
+                out = self._request(path, body, root=root)
+                count = out["count"] if "count" in out else len(out["tokens"])
+                self._token_mode = mode
+                return int(count)
+            except HTTPStatusServerError as e:
+                if self._token_mode or e.status not in (400, 404, 405, 422, 501):
+                    raise
+            except (KeyError, TypeError):
+                pass
+        self._token_mode = "estimate"
+        return max(1, len(text) // 3)
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        return self._map(lambda p: self._reply(self._request(self._path(), self._body(p, max_new_tokens))), prompts)
+
+    def score_labels(self, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> list[LabelScores]:
+        """Label log-probabilities from the server, or ServerError when any prompt could only
+        be classified by generation (see the module docstring for why nothing is invented)."""
+        results = self.score_labels_detailed(prompts, verbalizers)
+        bad = [r for r in results if r.scores is None]
+        if bad:
+            missing = sorted({m for r in bad for m in r.missing})
+            raise ServerError(
+                f"{len(bad)} of {len(results)} prompts could not be scored from log-probabilities: "
+                f"label(s) {', '.join(missing)} not among the server's top-{self.top_logprobs} first "
+                "tokens; use generation-based classification (score_labels_detailed) instead"
+            )
+        return [r.scores for r in results if r.scores is not None]
+
+    def score_labels_detailed(self, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> list[ServerLabelResult]:
+        """Classify each prompt with one request: first-token logprobs, else the parsed reply."""
+        if not verbalizers:
+            raise ConfigError("score_labels needs at least one label verbalizer")
+
+        def one(prompt: str) -> ServerLabelResult:
+            resp = self._request(self._path(), self._body(prompt, self.label_max_tokens, logprobs=True))
+            return self._classify(resp, verbalizers)
+
+        return self._map(one, prompts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._client.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    # -- classification ------------------------------------------------------------------------
+    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str]) -> ServerLabelResult:
+        reply, top = self._reply(resp), self._first_top_logprobs(resp)
+        matched, missing = match_first_tokens(top, verbalizers)
+        lps = {lab: float(top[tok]) for lab, tok in matched.items()}
+        common = dict(top_logprobs=top, missing=missing, label_logprobs=lps, matched_tokens=matched, reply=reply)
+        if not missing:
+            scores = LabelScores(labels=tuple(verbalizers), logprobs=tuple(lps[lab] for lab in verbalizers))
+            return ServerLabelResult(label=scores.predicted, method="logprobs", parsed=True, scores=scores, **common)
+        label = parse_label_reply(reply, verbalizers)
+        return ServerLabelResult(label=label, method="generation", parsed=label is not None, scores=None, **common)
+
+    def _path(self) -> str:
+        return "/completions" if self.endpoint == "completions" else "/chat/completions"
+
+    def _body(self, prompt: str, max_tokens: int, logprobs: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "max_tokens": max_tokens, "temperature": 0, "n": 1, "stream": False}
+        if self.endpoint == "completions":
+            body["prompt"] = prompt
+            if logprobs:
+                body["logprobs"] = self.top_logprobs
+        else:
+            body["messages"] = [{"role": "user", "content": prompt}]
+            if logprobs:
+                body.update(logprobs=True, top_logprobs=self.top_logprobs)
+        return body
+
+    def _reply(self, resp: Mapping[str, Any]) -> str:
+        try:
+            choice = resp["choices"][0]
+            text = choice["text"] if self.endpoint == "completions" else choice["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise ServerError(f"{self.base_url}{self._path()} answered JSON without the generated text (choices[0]); is it OpenAI-compatible?") from None
+        return text if isinstance(text, str) else ""
+
+    def _first_top_logprobs(self, resp: Mapping[str, Any]) -> dict[str, float]:
+        """Top log-probabilities of the first generated token; {} when the server gave none."""
+        try:
+            lp = resp["choices"][0].get("logprobs") or {}
+            if self.endpoint == "completions":
+                return {str(k): float(v) for k, v in ((lp.get("top_logprobs") or [None])[0] or {}).items()}
+            first = (lp.get("content") or [None])[0] or {}
+            top = {str(e["token"]): float(e["logprob"]) for e in first.get("top_logprobs") or []}
+            if "token" in first and "logprob" in first:
+                top.setdefault(str(first["token"]), float(first["logprob"]))
+            return top
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            return {}
+
+    # -- transport: cache, concurrency, retries --------------------------------------------------
+    def _map(self, fn: Callable[[str], T], items: Sequence[str]) -> list[T]:
+        """Apply ``fn`` ``concurrency`` at a time, in order; on the first failure, cancel what
+        has not started (answers already received stay in the cache) and raise it."""
+        if len(items) <= 1 or self.concurrency == 1:
+            return [fn(x) for x in items]
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="faithscope-http")
+        futures: list[Future[T]] = [self._pool.submit(fn, x) for x in items]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+    def _request(self, path: str, body: Mapping[str, Any], root: str | None = None) -> dict[str, Any]:
+        """POST with the cache: an answered request is never sent again."""
+        key = request_key(path, self.model, body) if self.cache is not None else ""
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return hit
+        out = self._call("POST", path, body, root=root)
+        if self.cache is not None:
+            self.cache.put(key, out)
+        return out
+
+    def _call(self, method: str, path: str, body: Mapping[str, Any] | None, *, root: str | None = None, retries: bool = True) -> dict[str, Any]:
+        url = (root or self.base_url) + path
+        attempts = self.max_retries + 1 if retries else 1
+        problem = ""
+        for attempt in range(attempts):
+            retry_after: float | None = None
+            try:
+                with self._lock:
+                    self.requests_sent += 1
+                r = self._client.request(method, url, json=body)
+            except httpx.TimeoutException:
+                problem = f"no answer within the {self.timeout:g}s timeout"
+            except httpx.TransportError as e:
+                problem = f"connection failed ({type(e).__name__})"
+            else:
+                if r.status_code == 200:
+                    try:
+                        out = r.json()
+                        if not isinstance(out, dict):
+                            raise ValueError
+                        return out
+                    except ValueError:
+                        problem = f"server returned malformed JSON ({len(r.content)} bytes, starting {self._redact(r.text[:60])!r})"
+                else:
+                    problem = f"HTTP {r.status_code} ({self._redact(r.text[:160].strip())!r})".replace("\n", " ")
+                    if r.status_code != 429 and r.status_code < 500 and r.status_code not in (408, 409):
+                        raise HTTPStatusServerError(f"{method} {url} answered {problem}; not retried (client error)", r.status_code)
+                    retry_after = _retry_after(r.headers.get("retry-after"))
+            if attempt + 1 < attempts:
+                delay = retry_after if retry_after is not None else min(self.max_backoff, self.backoff * 2**attempt) * (0.5 + random.random() / 2)
+                log.warning("%s %s: %s; retry %d/%d in %.2fs", method, url, problem, attempt + 1, self.max_retries, delay)
+                time.sleep(delay)
+        raise ServerError(
+            f"{method} {url} failed: {problem} on all {attempts} attempt(s) "
+            f"(max_retries={self.max_retries}, timeout {self.timeout:g}s, exponential backoff); check that the server is up and healthy"
+        )
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at most 600."""
+    if not value:
+        return None
+    try:
+        secs = float(value)
+    except ValueError:
+        try:
+            secs = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(secs, 0.0), 600.0)
