@@ -39,7 +39,7 @@ class MethodOptions:
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
     seed: int = 0
     random_draws: int = 100
-    max_new_tokens: int = 128
+    max_new_tokens: int = 64
 
     def as_dict(self) -> dict[str, Any]:
         return {"attribution": self.attribution.as_dict(), "seed": self.seed, "random_draws": self.random_draws, "max_new_tokens": self.max_new_tokens}

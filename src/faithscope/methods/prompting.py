@@ -24,7 +24,7 @@ class PromptingMethod(RationaleMethod):
     def budget(self, k: int, ctx: MethodContext) -> int:
         if not self.bounded:
             return ctx.options.max_new_tokens
-        return max(16, min(16 + TOKENS_PER_LISTED_WORD * k, 2 * ctx.options.max_new_tokens))
+        return 16 + TOKENS_PER_LISTED_WORD * max(k, 1)
 
     def explain(self, requests: Sequence[RationaleRequest], ctx: MethodContext) -> list[Rationale]:
         by_budget: dict[int, list[int]] = {}

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from ..data.words import normalize_word
 
-_PREFIX = re.compile(r"^\s*(?:(?:the\s+)?(?:top\s+\d+\s+)?(?:most\s+)?(?:important|key|relevant)?\s*(?:words?|answer|output|list|rationale|keywords?)\s*(?:are|is)?\s*:)\s*", re.I)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.):]|[-*•])\s+")
 _QUOTES = "\"'`“”‘’«»[](){}<>"
 MAX_UNSEPARATED_WORDS = 3
+MAX_INTRO_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,18 @@ class ParsedReply:
     n_words: int
 
 
+def _strip_intro(line: str) -> str:
+    """Drop a short lead-in such as ``Words:`` or ``The most relevant words are:``."""
+    head, colon, tail = line.partition(":")
+    if colon and len(head.split()) <= MAX_INTRO_WORDS and '"' not in head and "|" not in head:
+        return tail.strip()
+    return line.strip()
+
+
 def split_reply(reply: str) -> list[str] | None:
     """Items of the list, or ``None`` when the reply is not a list at all."""
-    text = reply.strip()
-    text = _PREFIX.sub("", text, count=1)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
+    lines = list(dict.fromkeys(s for s in (_strip_intro(ln) for ln in reply.splitlines()) if s))  # small models repeat lines
+    text = "\n".join(lines)
     if "|" in text:
         items = [p for ln in lines for p in ln.split("|")]
     elif "," in text or len(lines) > 1:
@@ -44,7 +51,7 @@ def split_reply(reply: str) -> list[str] | None:
             return None
     cleaned = []
     for item in items:
-        item = _NUMBERING.sub("", _PREFIX.sub("", item.strip(), count=1)).strip().strip(_QUOTES + " .;")
+        item = _NUMBERING.sub("", item.strip()).strip().strip(_QUOTES + " .;")
         if item:
             cleaned.append(item)
     return cleaned or None

@@ -1,0 +1,184 @@
+"""The ``faithscope`` command: a thin typer wrapper over the Python API.
+
+Every user error (bad option value, missing file, malformed record, refused config) is one
+line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+
+from .errors import ConfigError, FaithscopeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="Is an LLM's rationale true to the model and close to a human's?")
+list_app = typer.Typer(add_completion=False, no_args_is_help=True, help="List tasks, datasets, models and methods.")
+app.add_typer(list_app, name="list")
+
+
+def _methods(value: str) -> tuple[str, ...]:
+    from .methods import DEFAULT_METHODS, get_method
+
+    if value.strip() in ("", "all-methods", "default"):
+        return DEFAULT_METHODS
+    names = tuple(m.strip() for m in value.split(",") if m.strip())
+    for name in names:
+        get_method(name)  # raises ConfigError naming the known methods
+    return names
+
+
+@app.command()
+def run(
+    dataset: str = typer.Option("demo", help="demo | esnli | esnli-plain | fever | medical_bios"),
+    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, fever/, medical_bios/ (or set FAITHSCOPE_DATA)."),
+    n: Optional[int] = typer.Option(None, "-n", help="Seeded random sample of N examples (ids stored with the run)."),
+    first: bool = typer.Option(False, "--first", help="Take the first N examples in file order instead of a random sample."),
+    seed: int = typer.Option(0, help="Seed for sampling and random rationales."),
+    methods: str = typer.Option("default", help="Comma-separated methods (see `faithscope list methods`)."),
+    model: str = typer.Option("embedded", help="'embedded', a Hugging Face hub id, a local directory, or the served model name."),
+    gguf_file: Optional[str] = typer.Option(None, help="GGUF file inside --model's directory."),
+    adapter: Optional[str] = typer.Option(None, help="PEFT (LoRA) adapter directory, e.g. from `faithscope finetune`."),
+    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16"),
+    device: str = typer.Option("cpu", help="torch device, e.g. cpu or cuda"),
+    backend: str = typer.Option("transformers", help="transformers | openai (an OpenAI-compatible HTTP server)"),
+    base_url: Optional[str] = typer.Option(None, help="Server URL for --backend openai, e.g. http://127.0.0.1:8080/v1"),
+    endpoint: str = typer.Option("completions", help="completions (same string as the transformers backend) | chat"),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key (never stored)."),
+    prompt_format: str = typer.Option("plain", help="plain | chat (wrap prompts in the model's chat template)"),
+    max_length: Optional[int] = typer.Option(None, help="Context window override; longer inputs are truncated (recorded)."),
+    target: str = typer.Option("probability", help="Attribution target: probability | log_probability | logit"),
+    reduction: str = typer.Option("l2", help="Reduction over the embedding dimension: l2 | sum | abs_sum"),
+    attention: str = typer.Option("mean", help="Attention aggregation: mean (layers and heads) | last_layer"),
+    mask: str = typer.Option("delete", help="Masking for flip rates: delete | placeholder"),
+    placeholder: str = typer.Option("_", help="Placeholder word when --mask placeholder."),
+    max_new_tokens: int = typer.Option(64, help="Generation budget of UNBOUND prompting (TOP-VAR uses 16 + 4k)."),
+    random_draws: int = typer.Option(100, help="Seeded draws averaged for the random baseline's alignment."),
+    min_annotators: int = typer.Option(2, help="e-SNLI: a word is human rationale when at least this many annotators marked it."),
+    skip_invalid: bool = typer.Option(False, help="Skip (and count) malformed records instead of stopping at the first."),
+    output_dir: Optional[str] = typer.Option(None, help="Run directory (default runs/<dataset>-<config hash>); rerun to resume."),
+    batch_size: int = typer.Option(16, help="Examples per step (results are committed per step)."),
+    max_batch_tokens: int = typer.Option(4096, help="Padded-token budget of one forward/backward batch."),
+    concurrency: int = typer.Option(4, help="Concurrent requests (--backend openai)."),
+    timeout: float = typer.Option(60.0, help="Request timeout in seconds (--backend openai)."),
+    max_retries: int = typer.Option(4, help="Retries on 429/5xx/connection errors (--backend openai)."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+    report: bool = typer.Option(True, help="Write tables, plots and the HTML report when done."),
+) -> None:
+    """Classify, extract rationales with every method, mask and re-score; resumable."""
+    from .models.gradients import AttributionConfig
+    from .models.loading import ModelSpec
+    from .runs.config import RunConfig
+    from .runs.runner import run as run_api
+
+    try:
+        attribution_config = AttributionConfig(target=target, reduction=reduction, attention=attention)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    config = RunConfig(
+        dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
+        methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
+        endpoint=endpoint, api_key_env=api_key_env, prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
+        mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, batch_size=batch_size,
+        max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
+    )
+    config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")
+    typer.echo(f"run directory: {config.output_dir}", err=True)
+    result = run_api(config)
+    _report([result.run_dir], None, write=report)
+
+
+def _report(run_dirs: list[Path], out: Optional[Path], write: bool = True) -> None:
+    from .reports import build_report, print_summary
+
+    written = build_report(run_dirs, out) if write else None
+    typer.echo(print_summary(run_dirs, written))
+
+
+@app.command()
+def report(
+    run_dirs: list[Path] = typer.Argument(..., help="One or more run directories."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Report directory (default RUN_DIR/report for one run)."),
+) -> None:
+    """Tables (Markdown, CSV, LaTeX), plots and an HTML report from stored results only."""
+    for d in run_dirs:
+        if not (d / "results.sqlite").is_file():
+            raise ConfigError(f"{d}: not a faithscope run directory (no results.sqlite)")
+    if len(run_dirs) > 1 and out is None:
+        out = Path("runs") / ("report-" + "-".join(d.name for d in run_dirs))[:80]
+    _report(run_dirs, out)
+
+
+@list_app.command("methods")
+def list_methods_cmd() -> None:
+    """Rationale methods, with what each does."""
+    from .methods import list_methods
+
+    for m in list_methods():
+        typer.echo(f"{m.name:18} {m.kind:12} {m.description}")
+
+
+@list_app.command("tasks")
+def list_tasks_cmd() -> None:
+    """Tasks (one TOML file each): labels and fields."""
+    from .tasks import list_tasks, load_task
+
+    for name in list_tasks():
+        t = load_task(name)
+        typer.echo(f"{t.name:14} labels={','.join(t.labels)}  fields={','.join(t.fields)}  {t.path}")
+
+
+@list_app.command("datasets")
+def list_datasets_cmd() -> None:
+    """Datasets and the task each uses."""
+    from .data import DATASETS
+
+    for name, spec in DATASETS.items():
+        typer.echo(f"{name:14} task={spec.task:14} {spec.description}")
+
+
+@list_app.command("models")
+def list_models_cmd() -> None:
+    """The embedded default and the kinds of model faithscope loads."""
+    from .models.embedded import EMBEDDED_DESCRIPTION, embedded_gguf_path
+
+    try:
+        where = str(embedded_gguf_path())
+    except FaithscopeError as e:
+        where = f"not installed ({e})"
+    typer.echo(f"embedded       {EMBEDDED_DESCRIPTION}\n               file: {where}")
+    typer.echo("<hub id>       any Hugging Face causal LM (--model ID [--gguf-file F] [--adapter DIR])")
+    typer.echo("<directory>    a local model directory (same options)")
+    typer.echo("--backend openai --base-url URL --model NAME   a model behind an OpenAI-compatible server (no gradients)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors with exit code 2 for anything the user can fix."""
+    logging.basicConfig(level=os.environ.get("FAITHSCOPE_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="faithscope", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("interrupted; results computed so far are stored, rerun the same command to resume", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        typer.echo(f"error: {e.format_message()}", err=True)
+        sys.exit(2)
+    except FaithscopeError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; results computed so far are stored, rerun the same command to resume", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,161 @@
+"""Datasets: loaders for the published files, a registry, and sampling.
+
+``load_dataset(name, data_dir)`` returns a :class:`LoadedDataset` whose ``examples`` are
+:class:`~faithscope.types.Example` records: words per field, the gold label, the default human
+rationale as global word positions, per-annotator rationales and free-text explanations where
+the data has them. Each dataset has one loader module; ``DATASETS`` maps its name to the task it
+is scored with and that loader. Third-party data is read from a directory given by the user
+(``data_dir`` or ``FAITHSCOPE_DATA``); only the hand-written ``demo`` set ships with the package.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from ..errors import ConfigError, DataError
+from ..types import Example
+from . import demo, esnli, esnli_plain, fever, medical_bios
+from .common import DATA_ENV, HOW_TO_POINT, ErrorHandler
+from .stats import random_baseline_expectation
+from .words import normalize_word, split_words
+
+__all__ = [
+    "DATASETS", "DatasetSpec", "LoadedDataset", "list_datasets", "load_dataset",
+    "normalize_word", "split_words", "random_baseline_expectation",
+]
+
+
+class Loader(Protocol):
+    def __call__(self, data_dir: str | os.PathLike[str] | None, *, on_error: ErrorHandler | None = ...,
+                 **options: Any) -> list[Example]: ...
+
+
+class DatasetSpec(NamedTuple):
+    """A registered dataset: the task it is scored with, its loader, and where its files live."""
+
+    task: str
+    loader: Loader
+    subdir: str | None
+    """Folder under the data directory; ``None`` = shipped with faithscope (needs no data dir)."""
+    description: str
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "esnli": DatasetSpec("esnli", esnli.load, "esnli",
+                         "e-SNLI with word highlights (esnli/*highlights*.csv; here dev rows 1-500)"),
+    "esnli-plain": DatasetSpec("esnli", esnli_plain.load, "esnli",
+                               "e-SNLI test split as plain text files, no highlights (for fine-tuning)"),
+    "fever": DatasetSpec("fever", fever.load, "fever", "FEVER in ERASER form with evidence-span rationales"),
+    "medical_bios": DatasetSpec("medical_bios", medical_bios.load, "medical_bios",
+                                "MedicalBios: 113 bios, majority vote of the kept annotators"),
+    "demo": DatasetSpec("demo", demo.load, None, "48 hand-written NLI pairs shipped with faithscope"),
+}
+
+
+@dataclass
+class LoadedDataset:
+    """Examples of one dataset, with what was skipped and how they were chosen."""
+
+    examples: list[Example]
+    task: str
+    dataset: str
+    skipped: int = 0
+    skipped_reasons: list[str] = field(default_factory=list)
+    path: str = ""
+    note: str = ""
+    """Anything the user should know about the selection (e.g. fewer examples than asked)."""
+
+
+def list_datasets() -> list[str]:
+    """Names accepted by :func:`load_dataset`, sorted."""
+    return sorted(DATASETS)
+
+
+def load_dataset(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    first: bool = False,
+    skip_invalid: bool = False,
+    **options: Any,
+) -> LoadedDataset:
+    """Load a registered dataset and optionally take ``n`` of its examples.
+
+    ``data_dir`` (default: ``$FAITHSCOPE_DATA``) is the folder holding ``esnli/``, ``fever/``,
+    ``medical_bios/`` (or the dataset's own folder). ``n`` draws a seeded random sample
+    (``random.Random(seed).sample`` over the full list) kept in file order; ``first=True``
+    takes the first ``n`` in file order instead. Asking for more than there are gives all of
+    them and says so in ``note``. Without ``skip_invalid`` the first malformed record raises a
+    :class:`DataError` naming file, line and field; with it, malformed records are counted in
+    ``skipped`` and their messages kept in ``skipped_reasons``. ``options`` go to the loader
+    (e.g. ``min_annotators=3`` for ``esnli``, ``aggregation="any"`` for ``medical_bios``).
+    """
+    spec = DATASETS.get(name)
+    if spec is None:
+        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}")
+    _check_options(name, spec.loader, options)
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ConfigError(f"n must be a positive integer, got {n!r}")
+
+    root = _data_root(name, spec, data_dir)
+    reasons: list[str] = []
+
+    def on_error(error: DataError) -> None:
+        reasons.append(str(error))
+
+    examples = spec.loader(root, on_error=on_error if skip_invalid else None, **options)
+    if spec.subdir is None:
+        path = str(options.get("path") or demo.DEMO_FILE)
+    else:
+        path = str(_dataset_path(root, spec.subdir))
+    selected, note = _select(examples, n, seed, first)
+    return LoadedDataset(examples=selected, task=spec.task, dataset=name, skipped=len(reasons),
+                         skipped_reasons=reasons, path=path, note=note)
+
+
+def _check_options(name: str, loader: Loader, options: dict[str, Any]) -> None:
+    allowed = [p for p in inspect.signature(loader).parameters if p not in ("data_dir", "on_error")]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(f"dataset {name!r} has no option {', '.join(map(repr, unknown))}; "
+                          f"its options: {', '.join(allowed) or 'none'}")
+
+
+def _data_root(name: str, spec: DatasetSpec, data_dir: str | os.PathLike[str] | None) -> Path | None:
+    if spec.subdir is None:
+        return None
+    if data_dir is None:
+        env = os.environ.get(DATA_ENV)
+        if not env:
+            raise ConfigError(f"dataset {name!r} needs a data directory holding {spec.subdir}/: {HOW_TO_POINT}")
+        data_dir = env
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"data directory {root} for dataset {name!r} does not exist: {HOW_TO_POINT}")
+    return root
+
+
+def _dataset_path(root: Path | None, subdir: str) -> Path:
+    if root is not None and (root / subdir).is_dir():
+        return root / subdir
+    return root if root is not None else Path(subdir)
+
+
+def _select(examples: list[Example], n: int | None, seed: int, first: bool) -> tuple[list[Example], str]:
+    if n is None:
+        return list(examples), ""
+    if n >= len(examples):
+        note = f"asked for {n} examples but only {len(examples)} are available; using all of them" \
+            if n > len(examples) else ""
+        return list(examples), note
+    if first:
+        return list(examples[:n]), ""
+    chosen = sorted(random.Random(seed).sample(range(len(examples)), n))
+    return [examples[i] for i in chosen], ""

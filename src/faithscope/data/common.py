@@ -1,0 +1,87 @@
+"""Helpers shared by the dataset loaders: locating files, reporting malformed records,
+and the checks every record gets (known label, no empty field).
+
+A loader never decides on its own whether a malformed record stops the load: it hands the
+:class:`DataError` to :func:`emit`, which raises it (the default) or passes it to the
+caller's ``on_error`` handler (``load_dataset(..., skip_invalid=True)`` counts them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..errors import ConfigError, DataError
+
+ErrorHandler = Callable[[DataError], None]
+"""Receives each malformed record's error when the caller chose to skip invalid records."""
+
+DATA_ENV = "FAITHSCOPE_DATA"
+HOW_TO_POINT = f"pass --data-dir DIR (data_dir=...) or set {DATA_ENV}"
+
+
+def emit(error: DataError, on_error: ErrorHandler | None) -> None:
+    """Raise ``error``, or hand it to ``on_error`` so that the loader can skip the record."""
+    if on_error is None:
+        raise error
+    on_error(error)
+
+
+def dataset_dir(data_dir: str | os.PathLike[str] | None, subdir: str, marker: str) -> Path:
+    """The folder holding one dataset's files.
+
+    ``data_dir`` is the data root (holding ``esnli/``, ``fever/``, ...) or the dataset's own
+    folder; ``marker`` is a file or folder name that identifies the dataset's folder. ``None``
+    falls back to the ``FAITHSCOPE_DATA`` environment variable.
+    """
+    if data_dir is None:
+        env = os.environ.get(DATA_ENV)
+        if not env:
+            raise ConfigError(f"dataset folder {subdir}/ needs a data directory: {HOW_TO_POINT}")
+        data_dir = env
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"data directory {root} does not exist: {HOW_TO_POINT}")
+    if (root / subdir).is_dir():
+        return root / subdir
+    if any(root.glob(marker)):
+        return root
+    raise DataError(str(root / subdir), None, None,
+                    f"folder not found (the data directory must hold {subdir}/); {HOW_TO_POINT}")
+
+
+def require_file(path: Path) -> Path:
+    """``path`` if it is a file, else a DataError that says how to point at the data."""
+    if not path.is_file():
+        raise DataError(str(path), None, None, f"file not found; {HOW_TO_POINT}")
+    return path
+
+
+def read_text(path: Path) -> str:
+    """The whole file as UTF-8 text, without a byte-order mark (bad UTF-8 is a DataError)."""
+    require_file(path)
+    try:
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        raise DataError(str(path), None, None, f"not valid UTF-8 ({e.reason} at byte {e.start})") from None
+
+
+def source_name(path: Path, levels: int = 2) -> str:
+    """A short, machine-independent name for ``Example.source``: the last ``levels`` parts."""
+    return "/".join(path.parts[-levels:])
+
+
+def check_label(label: object, labels: Iterable[str], path: Path, line: int, field: str) -> str:
+    """The label if it is one of ``labels``; otherwise a DataError naming the record."""
+    allowed = tuple(labels)
+    if not isinstance(label, str) or label not in allowed:
+        raise DataError(str(path), line, field, f"unknown label {label!r}; expected one of {', '.join(allowed)}")
+    return label
+
+
+def check_words(words: tuple[str, ...], path: Path, line: int, field: str) -> tuple[str, ...]:
+    """The words of a field, or a DataError when the field is empty (nothing to classify)."""
+    if not words:
+        raise DataError(str(path), line, field, "empty text")
+    return words

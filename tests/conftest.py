@@ -1,0 +1,50 @@
+"""Shared fixtures: the embedded model is loaded once per test session (~15-20 s)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    env = os.environ.get("FAITHSCOPE_DATA")
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
+        if cand.is_dir():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def loaded_model():
+    import torch
+
+    from faithscope.models.loading import load_model
+
+    torch.manual_seed(0)
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def backend(loaded_model):
+    from faithscope.models.hf import HFBackend
+
+    return HFBackend(loaded_model, max_batch_tokens=4096, max_batch_size=8)
+
+
+@pytest.fixture(scope="session")
+def engine(backend):
+    from faithscope.models.gradients import GradientEngine
+
+    return GradientEngine(backend)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    d = shared_data_dir()
+    if d is None:
+        pytest.skip("../shared/data is not present (set FAITHSCOPE_DATA)")
+    return d
