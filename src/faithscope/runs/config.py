@@ -1,0 +1,108 @@
+"""The resolved configuration of a run, and which of its keys change results.
+
+A run directory belongs to one configuration: its hash over the *result-affecting* keys is
+stored in the result store, and reopening the directory with a different configuration is
+refused (the differing keys are named) rather than mixing results. Speed knobs (batch sizes,
+token budget) do not change results and may differ between a run and its resumption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ..errors import ConfigError
+from ..methods import DEFAULT_METHODS
+from ..models.batching import DEFAULT_MAX_BATCH_TOKENS
+from ..models.gradients import AttributionConfig
+from ..models.loading import ModelSpec
+
+MASK_STRATEGIES = ("delete", "placeholder")
+BACKENDS = ("transformers", "openai")
+#: Keys that only change speed or where output goes, never the numbers.
+NON_RESULT_KEYS = frozenset({"output_dir", "data_dir", "batch_size", "max_batch_tokens", "concurrency", "timeout", "max_retries", "progress"})
+
+
+@dataclass
+class RunConfig:
+    """Everything a ``faithscope run`` needs; every field is a CLI option."""
+
+    dataset: str = "demo"
+    data_dir: str | None = None
+    n: int | None = None
+    first: bool = False
+    seed: int = 0
+    skip_invalid: bool = False
+    min_annotators: int = 2
+    methods: tuple[str, ...] = DEFAULT_METHODS
+    model: ModelSpec = field(default_factory=ModelSpec)
+    backend: str = "transformers"
+    base_url: str | None = None
+    endpoint: str = "completions"
+    api_key_env: str = "OPENAI_API_KEY"
+    prompt_format: str = "plain"
+    max_length: int | None = None
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
+    mask: str = "delete"
+    placeholder: str = "_"
+    max_new_tokens: int = 64
+    random_draws: int = 100
+    output_dir: str = "runs/latest"
+    batch_size: int = 16
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    concurrency: int = 4
+    timeout: float = 60.0
+    max_retries: int = 4
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mask not in MASK_STRATEGIES:
+            raise ConfigError(f"unknown --mask {self.mask!r}; choose one of {', '.join(MASK_STRATEGIES)}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend == "openai" and not self.base_url:
+            raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8080/v1)")
+        if self.n is not None and self.n < 1:
+            raise ConfigError("-n must be a positive number of examples")
+        for name in ("batch_size", "max_batch_tokens", "max_new_tokens", "concurrency", "max_retries"):
+            if getattr(self, name) < (0 if name == "max_retries" else 1):
+                raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+        if self.random_draws < 1:
+            raise ConfigError("--random-draws must be at least 1")
+        if not self.methods:
+            raise ConfigError("--methods needs at least one method")
+        self.methods = tuple(self.methods)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["methods"] = list(self.methods)
+        return d
+
+    def result_dict(self) -> dict[str, Any]:
+        """The keys that determine results (hashed and compared on resume)."""
+        return {k: v for k, v in self.as_dict().items() if k not in NON_RESULT_KEYS}
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.result_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        d = dict(d)
+        d["model"] = ModelSpec(**d.get("model", {}))
+        d["attribution"] = AttributionConfig(**d.get("attribution", {}))
+        d["methods"] = tuple(d.get("methods", DEFAULT_METHODS))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Human-readable differences between two result dicts (flattened one level)."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a != b:
+            out.append(f"{key}: stored {json.dumps(a, default=str)} != requested {json.dumps(b, default=str)}")
+    return out

@@ -1,0 +1,205 @@
+"""``faithscope run``: classify, extract rationales, mask and re-score; resumable at any point.
+
+Stages (each skips what the store already holds, each batch committed atomically):
+1. *label scoring* of the unmodified inputs (one forward per token-budget batch);
+2. *rationales* of every method for the TRUE label (alignment) and the PREDICTED label
+   (faithfulness); attention/saliency/Input x Gradient share one pass per (example, label),
+   identical prompting prompts are generated once;
+3. *masking*: every faithfulness rationale (plus ALL, HUMAN, RANDOM when selected) is
+   deleted (or replaced) in the classification prompt and re-scored in batched forwards; a
+   masked input identical to one already scored is not scored again.
+Timings per stage go to the store's run summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import resource
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ..data import load_dataset
+from ..errors import ConfigError
+from ..methods import MethodContext, MethodOptions, RationaleRequest, get_method
+from ..tasks import load_task
+from ..tasks.fit import PromptBuilder
+from ..types import Example, LabelScores
+from .config import RunConfig
+from .progress import progress
+from .store import ResultStore, prompt_sha
+
+log = logging.getLogger(__name__)
+PURPOSES = ("alignment", "faithfulness")
+STAGES = {"prompting": "prompting_generation", "attribution": "attribution", "baseline": "baselines"}
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    examples: list[Example]
+    store: ResultStore
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("faithscope", "torch", "transformers", "peft", "numpy", "httpx"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def load_examples(config: RunConfig) -> tuple[list[Example], str, str]:
+    options: dict[str, Any] = {"min_annotators": config.min_annotators} if config.dataset == "esnli" else {}
+    loaded = load_dataset(config.dataset, config.data_dir, n=config.n, seed=config.seed, first=config.first, skip_invalid=config.skip_invalid, **options)
+    if loaded.skipped:
+        log.warning("skipped %d invalid records (--skip-invalid): %s", loaded.skipped, "; ".join(loaded.skipped_reasons[:3]))
+    if not loaded.examples:
+        raise ConfigError(f"dataset {config.dataset!r} gave no examples")
+    return loaded.examples, loaded.task, loaded.note
+
+
+def make_backend(config: RunConfig, loaded_model: Any = None):
+    """The model backend for ``config`` (``loaded_model`` reuses an already loaded model)."""
+    if config.backend == "openai":
+        from ..models.openai import OpenAIBackend
+
+        return OpenAIBackend(base_url=config.base_url, model=config.model.name, api_key_env=config.api_key_env, endpoint=config.endpoint,
+                             timeout=config.timeout, max_retries=config.max_retries, concurrency=config.concurrency)
+    from ..models.hf import HFBackend
+    from ..models.loading import load_model
+
+    loaded = loaded_model if loaded_model is not None else load_model(config.model)
+    return HFBackend(loaded, max_batch_tokens=config.max_batch_tokens, max_batch_size=max(config.batch_size, 1))
+
+
+class Runner:
+    """Runs one configuration into one run directory; call :meth:`run`."""
+
+    def __init__(self, config: RunConfig, backend: Any = None, loaded_model: Any = None):
+        self.config = config
+        self.run_dir = Path(config.output_dir)
+        self.examples, task_name, self.sample_note = load_examples(config)
+        self.task = load_task(task_name)
+        self.methods = [get_method(m) for m in config.methods]
+        self.backend = backend if backend is not None else make_backend(config, loaded_model)
+        if not getattr(self.backend, "supports_gradients", False):
+            bad = [m.name for m in self.methods if m.needs_gradients]
+            if bad:
+                raise ConfigError(f"method(s) {', '.join(bad)} need gradients or attention: {self.backend.no_gradient_reason}")
+        self.prompts = PromptBuilder(self.task, self.backend, prompt_format=config.prompt_format, max_length=config.max_length)
+        self.options = MethodOptions(attribution=config.attribution, seed=config.seed, random_draws=config.random_draws, max_new_tokens=config.max_new_tokens)
+        self.store = ResultStore.in_dir(self.run_dir)
+        self.store.bind_config(config, dict(self.backend.identity), package_versions())
+        self.store.bind_examples(self.examples)
+        self.store.set_meta(task=self.task.name, labels=list(self.task.labels), sample_note=self.sample_note)
+        self._engine = None
+
+    @contextmanager
+    def _timed(self, stage: str, items: int) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.store.add_timing(stage, time.perf_counter() - start, items)
+
+    def run(self) -> RunResult:
+        self.classify()
+        self.extract_rationales()
+        self.mask_and_rescore()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.store.set_meta(peak_rss_mib=max(peak, self.store.get_meta("peak_rss_mib", 0) or 0), finished=time.time())
+        return RunResult(self.run_dir, self.examples, self.store)
+
+    # -- stage 1 -----------------------------------------------------------------------
+    def classify(self) -> dict[str, LabelScores]:
+        done = self.store.predictions()
+        todo = [e for e in self.examples if e.id not in done]
+        step = max(self.config.batch_size, 1) * 4
+        with progress(len(self.examples), "label scoring", initial=len(self.examples) - len(todo), enabled=self.config.progress) as bar:
+            for i in range(0, len(todo), step):
+                chunk = todo[i:i + step]
+                with self._timed("label_scoring", len(chunk)):
+                    fitted = [self.prompts.classification(e) for e in chunk]
+                    scores = self.score_prompts([f.text for f in fitted])
+                    self.store.put_predictions((e.id, replace(s, truncated_words=f.truncated_words), None) for e, f, s in zip(chunk, fitted, scores))
+                bar.update(len(chunk))
+        return self.store.predictions()
+
+    def score_prompts(self, texts: Sequence[str]) -> list[LabelScores]:
+        return self.backend.score_labels(texts, self.prompts.verbalizers())
+
+    # -- stage 2 -----------------------------------------------------------------------
+    def extract_rationales(self) -> None:
+        """All methods over one chunk of examples share a context, so attention, saliency and
+        Input x Gradient come from a single pass per (example, label)."""
+        preds = self.store.predictions()
+        settings = {"options": self.options.as_dict(), "prompt_format": self.config.prompt_format}
+        done = {m.name: self.store.rationale_keys(m.name) for m in self.methods}
+        todo = [e for e in self.examples if any((e.id, p) not in done[m.name] for m in self.methods for p in PURPOSES)]
+        step = max(self.config.batch_size, 1)
+        with progress(len(self.examples), "rationales", initial=len(self.examples) - len(todo), enabled=self.config.progress) as bar:
+            for i in range(0, len(todo), step):
+                chunk = todo[i:i + step]
+                ctx = self._context()
+                for method in self.methods:
+                    requests = [RationaleRequest(e, e.label if p == "alignment" else preds[e.id].predicted, len(e.rationale), p)
+                                for e in chunk for p in PURPOSES if (e.id, p) not in done[method.name]]
+                    if not requests:
+                        continue
+                    with self._timed(STAGES[method.kind], len(requests)):
+                        rationales = method.explain(requests, ctx)
+                        self.store.put_rationales(((r.example.id, r.purpose, rat) for r, rat in zip(requests, rationales)), {**settings, "method": method.name})
+                bar.update(len(chunk))
+
+    def _context(self) -> MethodContext:
+        if self._engine is None and getattr(self.backend, "supports_gradients", False) and any(m.needs_gradients for m in self.methods):
+            from ..models.gradients import GradientEngine
+
+            self._engine = GradientEngine(self.backend, max_batch_tokens=self.config.max_batch_tokens, max_batch_size=self.config.batch_size)
+        return MethodContext(self.task, self.backend, self.prompts, self.options, self._engine)
+
+    # -- stage 3 -----------------------------------------------------------------------
+    def mask_and_rescore(self) -> None:
+        preds = self.store.predictions()
+        strategy = self.config.mask
+        placeholder = self.config.placeholder if strategy == "placeholder" else None
+        done = self.store.masked_keys(strategy)
+        rationales = [(eid, rat) for eid, _, rat in self.store.rationales(purpose="faithfulness") if (eid, rat.method) not in done]
+        by_id = {e.id: e for e in self.examples}
+        step = max(self.config.batch_size, 1) * 4
+        with progress(len(rationales), "masking", enabled=self.config.progress) as bar:
+            for i in range(0, len(rationales), step):
+                chunk = rationales[i:i + step]
+                with self._timed("masking", len(chunk)):
+                    texts = [self.prompts.classification(by_id[eid], frozenset(rat.positions), placeholder).text for eid, rat in chunk]
+                    shas = [prompt_sha(t) for t in texts]
+                    known = self.store.scored_prompts(set(shas))
+                    missing = {sha: t for sha, t in zip(shas, texts) if sha not in known}
+                    fresh = dict(zip(missing, self.score_prompts(list(missing.values())))) if missing else {}
+                    rows = []
+                    for (eid, rat), sha in zip(chunk, shas):
+                        orig = preds[eid]
+                        if sha in fresh:
+                            lps = fresh[sha].logprobs
+                        else:
+                            lps = tuple(known[sha][0])
+                        masked = LabelScores(orig.labels, tuple(lps))
+                        label = orig.predicted
+                        j = orig.labels.index(label)
+                        rows.append((eid, rat.method, strategy, len(rat.positions), sha, label, masked.predicted, int(masked.predicted != label),
+                                     orig.logprobs[j], masked.logprobs[j], orig.probs[j], masked.probs[j]))
+                    self.store.put_masked(fresh, rows)
+                bar.update(len(chunk))
+
+
+def run(config: RunConfig, backend: Any = None, loaded_model: Any = None) -> RunResult:
+    """Python API: run (or resume) ``config``; returns the open store and examples."""
+    return Runner(config, backend=backend, loaded_model=loaded_model).run()

@@ -1,0 +1,200 @@
+"""The result store: one SQLite file per run directory (``results.sqlite``).
+
+One row per example x method x purpose (rationales) and per example x method x masking
+strategy (faithfulness), with the resolved config, model identity and package versions in
+``meta``. Every batch is committed in one transaction (WAL journal), so a Ctrl-C or a
+``kill -9`` loses at most the batch in flight, and a rerun skips everything already stored.
+Label scores of masked prompts are cached by prompt hash: an identical masked input is never
+scored twice. Everything is JSON or plain columns; nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..errors import ConfigError
+from ..types import Example, LabelScores, Rationale
+from .config import RunConfig, config_diff
+
+STORE_NAME = "results.sqlite"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS examples (
+  example_id TEXT PRIMARY KEY, idx INTEGER NOT NULL, label TEXT NOT NULL, n_words INTEGER NOT NULL,
+  human TEXT NOT NULL, fields TEXT NOT NULL, source TEXT);
+CREATE TABLE IF NOT EXISTS predictions (
+  example_id TEXT PRIMARY KEY, labels TEXT NOT NULL, logprobs TEXT NOT NULL, predicted TEXT NOT NULL,
+  tokens TEXT NOT NULL, truncated_words INTEGER NOT NULL, detail TEXT);
+CREATE TABLE IF NOT EXISTS rationales (
+  example_id TEXT NOT NULL, method TEXT NOT NULL, purpose TEXT NOT NULL, target_label TEXT NOT NULL,
+  k INTEGER, positions TEXT NOT NULL, scores TEXT, raw_reply TEXT, parsed INTEGER NOT NULL,
+  not_found TEXT NOT NULL, n_reply_words INTEGER NOT NULL, draws TEXT, settings TEXT NOT NULL,
+  PRIMARY KEY (example_id, method, purpose));
+CREATE TABLE IF NOT EXISTS scored_prompts (prompt_sha TEXT PRIMARY KEY, logprobs TEXT NOT NULL, predicted TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS masked (
+  example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, n_masked INTEGER NOT NULL,
+  prompt_sha TEXT NOT NULL, orig_predicted TEXT NOT NULL, predicted TEXT NOT NULL, flipped INTEGER NOT NULL,
+  orig_logprob REAL NOT NULL, masked_logprob REAL NOT NULL, orig_prob REAL NOT NULL, masked_prob REAL NOT NULL,
+  PRIMARY KEY (example_id, method, strategy));
+CREATE TABLE IF NOT EXISTS timings (stage TEXT PRIMARY KEY, seconds REAL NOT NULL, items INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, summary TEXT NOT NULL);
+"""
+
+
+def prompt_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ResultStore:
+    """Read/write access to one run's results."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    @classmethod
+    def in_dir(cls, run_dir: Path | str) -> "ResultStore":
+        return cls(Path(run_dir) / STORE_NAME)
+
+    @classmethod
+    def open_existing(cls, run_dir: Path | str) -> "ResultStore":
+        path = Path(run_dir) / STORE_NAME
+        if not path.is_file():
+            raise ConfigError(f"{run_dir}: no {STORE_NAME} here; is this a faithscope run directory?")
+        return cls(path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta ----------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, **items: Any) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v, default=str)) for k, v in items.items()])
+
+    def bind_config(self, config: RunConfig, identity: dict[str, Any], versions: dict[str, str]) -> None:
+        """Record the config of a new run, or refuse a different one in an existing run."""
+        stored = self.get_meta("config_result")
+        if stored is None:
+            self.set_meta(schema=SCHEMA_VERSION, config=config.as_dict(), config_result=config.result_dict(),
+                          config_hash=config.config_hash(), model_identity=identity, versions=versions, created=time.time())
+            return
+        diff = config_diff(stored, config.result_dict())
+        if diff:
+            raise ConfigError(f"{self.path.parent} holds a run with another configuration ({'; '.join(diff)}); "
+                              "use a new --output-dir or the same options")
+        old_identity = self.get_meta("model_identity")
+        if old_identity != identity:
+            raise ConfigError(f"{self.path.parent}: the model differs from the one this run started with "
+                              f"({old_identity} != {identity}); use a new --output-dir")
+        self.set_meta(config=config.as_dict(), versions_resumed=versions)
+
+    # -- examples ------------------------------------------------------------------
+    def bind_examples(self, examples: list[Example]) -> None:
+        ids = [e.id for e in examples]
+        stored = self.get_meta("example_ids")
+        if stored is not None and stored != ids:
+            raise ConfigError(f"{self.path.parent}: the examples differ from the stored sample (the data files changed?); use a new --output-dir")
+        if stored is None:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO examples VALUES (?,?,?,?,?,?,?)", [
+                    (e.id, i, e.label, e.n_words, json.dumps(sorted(e.rationale)), json.dumps({k: list(v) for k, v in e.fields.items()}), e.source)
+                    for i, e in enumerate(examples)])
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('example_ids', ?)", (json.dumps(ids),))
+
+    def examples(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT example_id, label, n_words, human, fields, source FROM examples ORDER BY idx").fetchall()
+        return [{"id": r[0], "label": r[1], "n_words": r[2], "human": json.loads(r[3]), "fields": json.loads(r[4]), "source": r[5]} for r in rows]
+
+    # -- predictions ---------------------------------------------------------------
+    def predictions(self) -> dict[str, LabelScores]:
+        out = {}
+        for eid, labels, lps, tokens, trunc in self.db.execute("SELECT example_id, labels, logprobs, tokens, truncated_words FROM predictions"):
+            out[eid] = LabelScores(tuple(json.loads(labels)), tuple(json.loads(lps)), {k: tuple(v) for k, v in json.loads(tokens).items()}, trunc)
+        return out
+
+    def put_predictions(self, items: Iterable[tuple[str, LabelScores, dict[str, Any] | None]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?,?,?,?,?)", [
+                (eid, json.dumps(s.labels), json.dumps(s.logprobs), s.predicted, json.dumps({k: list(v) for k, v in s.tokens.items()}), s.truncated_words, json.dumps(detail) if detail else None)
+                for eid, s, detail in items])
+
+    # -- rationales ----------------------------------------------------------------
+    def rationale_keys(self, method: str) -> set[tuple[str, str]]:
+        return set(self.db.execute("SELECT example_id, purpose FROM rationales WHERE method=?", (method,)).fetchall())
+
+    def put_rationales(self, items: Iterable[tuple[str, str, Rationale]], settings: dict[str, Any]) -> None:
+        s = json.dumps(settings, sort_keys=True)
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO rationales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+                (eid, r.method, purpose, r.target_label, r.k, json.dumps(list(r.positions)),
+                 json.dumps(list(r.scores)) if r.scores is not None else None, r.raw_reply, int(r.parsed),
+                 json.dumps(list(r.not_found)), r.n_reply_words, json.dumps([list(d) for d in r.draws]) if r.draws else None, s)
+                for eid, purpose, r in items])
+
+    def rationales(self, method: str | None = None, purpose: str | None = None) -> Iterator[tuple[str, str, Rationale]]:
+        q = "SELECT example_id, method, purpose, target_label, k, positions, scores, raw_reply, parsed, not_found, n_reply_words, draws FROM rationales WHERE 1=1"
+        args: list[Any] = []
+        if method:
+            q += " AND method=?"
+            args.append(method)
+        if purpose:
+            q += " AND purpose=?"
+            args.append(purpose)
+        for eid, m, p, t, k, pos, sc, raw, parsed, nf, nw, draws in self.db.execute(q, args):
+            yield eid, p, Rationale(m, tuple(json.loads(pos)), t, k, tuple(json.loads(sc)) if sc else None, raw, bool(parsed),
+                                    tuple(json.loads(nf)), nw, tuple(tuple(d) for d in json.loads(draws)) if draws else ())
+
+    # -- masked scoring ------------------------------------------------------------
+    def scored_prompts(self, shas: Iterable[str]) -> dict[str, tuple[list[float], str]]:
+        shas = list(shas)
+        out: dict[str, tuple[list[float], str]] = {}
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            q = f"SELECT prompt_sha, logprobs, predicted FROM scored_prompts WHERE prompt_sha IN ({','.join('?' * len(chunk))})"
+            for sha, lps, pred in self.db.execute(q, chunk):
+                out[sha] = (json.loads(lps), pred)
+        return out
+
+    def masked_keys(self, strategy: str) -> set[tuple[str, str]]:
+        return set(self.db.execute("SELECT example_id, method FROM masked WHERE strategy=?", (strategy,)).fetchall())
+
+    def put_masked(self, scored: dict[str, LabelScores], rows: list[tuple]) -> None:
+        """Store newly scored prompts and the masked rows that use them, in one transaction."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO scored_prompts VALUES (?,?,?)", [(sha, json.dumps(s.logprobs), s.predicted) for sha, s in scored.items()])
+            self.db.executemany("INSERT OR REPLACE INTO masked VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def masked(self, strategy: str | None = None) -> list[dict[str, Any]]:
+        cols = ["example_id", "method", "strategy", "n_masked", "orig_predicted", "predicted", "flipped", "orig_logprob", "masked_logprob", "orig_prob", "masked_prob"]
+        q = f"SELECT {', '.join(cols)} FROM masked" + (" WHERE strategy=?" if strategy else "")
+        return [dict(zip(cols, r)) for r in self.db.execute(q, (strategy,) if strategy else ())]
+
+    # -- timings and epochs ----------------------------------------------------------
+    def add_timing(self, stage: str, seconds: float, items: int) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO timings VALUES (?,?,?) ON CONFLICT(stage) DO UPDATE SET seconds=seconds+excluded.seconds, items=items+excluded.items", (stage, seconds, items))
+
+    def timings(self) -> dict[str, tuple[float, int]]:
+        return {s: (sec, n) for s, sec, n in self.db.execute("SELECT stage, seconds, items FROM timings")}
+
+    def put_epoch(self, epoch: int, summary: dict[str, Any]) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?)", (epoch, json.dumps(summary, default=str)))
+
+    def epochs(self) -> dict[int, dict[str, Any]]:
+        return {e: json.loads(s) for e, s in self.db.execute("SELECT epoch, summary FROM epochs ORDER BY epoch")}
