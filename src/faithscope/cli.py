@@ -12,8 +12,12 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
+
+try:  # typer >= 0.25 vendors click; older typer uses click itself
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions
 
 from .errors import ConfigError, FaithscopeError
 
@@ -89,7 +93,6 @@ def run(
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
     config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")
-    typer.echo(f"run directory: {config.output_dir}", err=True)
     result = run_api(config)
     _report([result.run_dir], None, write=report)
 
@@ -97,8 +100,10 @@ def run(
 def _report(run_dirs: list[Path], out: Optional[Path], write: bool = True) -> None:
     from .reports import build_report, print_summary
 
-    written = build_report(run_dirs, out) if write else None
-    typer.echo(print_summary(run_dirs, written))
+    if not write:
+        typer.echo(f"results stored in {run_dirs[0] / 'results.sqlite'}; `faithscope report {run_dirs[0]}` writes the tables")
+        return
+    typer.echo(print_summary(build_report(run_dirs, out)))
 
 
 @app.command()
@@ -113,6 +118,59 @@ def report(
     if len(run_dirs) > 1 and out is None:
         out = Path("runs") / ("report-" + "-".join(d.name for d in run_dirs))[:80]
     _report(run_dirs, out)
+
+
+@app.command()
+def finetune(
+    preset: str = typer.Option("cpu", help="paper (Table A.2: r=32, alpha=16, batch 64, lr 7e-6/3e-6, 10 epochs, 5,000 examples) | cpu (embedded model on a small CPU)"),
+    dataset: str = typer.Option("esnli", help="esnli | fever | medical_bios (needs --train-file) | demo (needs --train-file)"),
+    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, fever/, medical_bios/ (or set FAITHSCOPE_DATA)."),
+    train_file: Optional[str] = typer.Option(None, help="JSONL training file (the task's fields + 'label' per line); required for medical_bios."),
+    train_n: Optional[int] = typer.Option(None, help="Training examples (seeded sample). Preset: paper 5000, cpu 1000."),
+    eval_n: Optional[int] = typer.Option(None, help="Evaluation examples per epoch. Preset: paper 300 (MedicalBios all 113), cpu 150."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs (evaluated after each, and before the first). Preset: paper 10, cpu 3."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate. Preset: paper 7e-6 (MedicalBios 3e-6), cpu 3e-4."),
+    batch_size: Optional[int] = typer.Option(None, help="Total training batch per optimizer step. Preset: paper 64, cpu 16."),
+    grad_accum: Optional[int] = typer.Option(None, help="Micro-batches per optimizer step (gradient accumulation). Preset: paper 1, cpu 2."),
+    warmup_steps: Optional[int] = typer.Option(None, help="Linear warm-up steps (preset 10)."),
+    schedule: Optional[str] = typer.Option(None, help="After warm-up: linear (decay to 0, default) | constant"),
+    lora_r: Optional[int] = typer.Option(None, help="LoRA rank. Preset: paper 32, cpu 16."),
+    lora_alpha: Optional[float] = typer.Option(None, help="LoRA alpha. Preset: paper 16, cpu 32."),
+    lora_dropout: Optional[float] = typer.Option(None, help="LoRA dropout (preset 0.05)."),
+    target_modules: Optional[str] = typer.Option(None, help="Comma-separated module names to adapt. Preset: paper q_proj,v_proj; cpu all attention and MLP projections."),
+    lora_layers: Optional[int] = typer.Option(None, help="Adapt only the last N transformer layers (default: all)."),
+    weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay (default 0)."),
+    seed: int = typer.Option(0, help="Seed of the samples, LoRA initialisation, shuffling and dropout."),
+    methods: Optional[str] = typer.Option(None, help="Methods evaluated per epoch ('default' = all). Preset: paper all, cpu prompt-topk,input_x_gradient,random,human,all."),
+    model: str = typer.Option("embedded", help="'embedded', a Hugging Face hub id or a local directory."),
+    gguf_file: Optional[str] = typer.Option(None, help="GGUF file inside --model's directory."),
+    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16"),
+    device: str = typer.Option("cpu", help="torch device, e.g. cpu or cuda"),
+    prompt_format: str = typer.Option("plain", help="plain | chat"),
+    output_dir: Optional[str] = typer.Option(None, help="Output directory (default runs/finetune-<dataset>-<preset>); rerun to resume."),
+    eval_batch_size: int = typer.Option(16, help="Examples per evaluation step."),
+    max_batch_tokens: int = typer.Option(4096, help="Padded-token budget of one evaluation forward/backward batch."),
+    progress: bool = typer.Option(True, help="Show progress."),
+) -> None:
+    """LoRA fine-tuning with evaluation before the first and after every epoch; resumable."""
+    from .finetune import resolve_config
+    from .finetune.pipeline import finetune as finetune_api
+    from .models.loading import ModelSpec
+
+    overrides = dict(data_dir=data_dir, train_file=train_file, train_n=train_n, eval_n=eval_n, epochs=epochs, lr=lr, batch_size=batch_size,
+                     grad_accum=grad_accum, warmup_steps=warmup_steps, schedule=schedule, lora_r=lora_r, lora_alpha=lora_alpha,
+                     lora_dropout=lora_dropout, lora_layers=lora_layers, weight_decay=weight_decay, seed=seed,
+                     target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip()) if target_modules else None,
+                     methods=_methods(methods) if methods else None, model=ModelSpec(model, gguf_file, None, dtype, device),
+                     prompt_format=prompt_format, eval_batch_size=eval_batch_size, max_batch_tokens=max_batch_tokens, progress=progress,
+                     output_dir=output_dir or str(Path("runs") / f"finetune-{dataset}-{preset}"))
+    config = resolve_config(preset, dataset, **overrides)
+    typer.echo(f"fine-tune directory: {config.output_dir}", err=True)
+    result = finetune_api(config)
+    analysis = result.files.get("analysis", [])
+    typer.echo((analysis[0].read_text(encoding="utf-8") if analysis else "") +
+               f"\nfiles in {Path(config.output_dir) / 'analysis'}; adapters in {Path(config.output_dir) / 'adapters'}; "
+               f"full report: faithscope report {config.output_dir}")
 
 
 @list_app.command("methods")
@@ -164,12 +222,15 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="faithscope", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("interrupted; results computed so far are stored, rerun the same command to resume", err=True)
         sys.exit(130)
-    except click.ClickException as e:
+    except click_exceptions.NoArgsIsHelpError as e:
+        typer.echo(e.format_message() if hasattr(e, "format_message") else str(e))
+        sys.exit(0)
+    except click_exceptions.ClickException as e:
         typer.echo(f"error: {e.format_message()}", err=True)
         sys.exit(2)
     except FaithscopeError as e:

@@ -1,0 +1,132 @@
+"""Everything a report needs from one run directory, read once from its result store.
+
+Reports never re-run a model: they read ``results.sqlite`` (see :mod:`faithscope.runs.store`)
+into a :class:`RunData` and compute every table, plot and HTML page from it. Loading once and
+closing the store keeps a report cheap and lets a test build a ``RunData`` from a tiny store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..runs.store import ResultStore
+from ..types import LabelScores, Rationale
+
+#: Meta keys written by the runner (``bind_config``, ``Runner.__init__``, ``Runner.run``).
+META_KEYS = ("config", "config_hash", "model_identity", "versions", "versions_resumed", "created", "finished",
+             "task", "labels", "sample_note", "peak_rss_mib")
+
+PROMPTING = ("prompt-unbound", "prompt-topk")
+
+
+@dataclass
+class RunData:
+    """The stored results of one run, as plain Python objects.
+
+    ``rationales`` maps ``(method, purpose)`` to ``{example_id: Rationale}``; ``masked`` holds
+    the store's masked rows (dicts with ``example_id``, ``method``, ``strategy``, ``flipped``,
+    log-probs and probabilities of the originally predicted label).
+    """
+
+    run_dir: Path
+    meta: dict[str, Any]
+    examples: list[dict[str, Any]]
+    predictions: dict[str, LabelScores]
+    rationales: dict[tuple[str, str], dict[str, Rationale]]
+    masked: list[dict[str, Any]]
+    timings: dict[str, tuple[float, int]]
+    epochs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.meta.get("config") or {}
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        return self.meta.get("model_identity") or {}
+
+    @property
+    def dataset(self) -> str:
+        return str(self.config.get("dataset") or self.meta.get("task") or "?")
+
+    @property
+    def labels(self) -> list[str]:
+        """The task's labels in task order (from meta), else those seen in the results."""
+        stored = self.meta.get("labels")
+        if stored:
+            return list(stored)
+        seen: list[str] = []
+        for s in self.predictions.values():
+            seen.extend(lab for lab in s.labels if lab not in seen)
+        seen.extend(e["label"] for e in self.examples if e["label"] not in seen)
+        return seen
+
+    @property
+    def mask_strategy(self) -> str:
+        """The run's masking strategy; the first stored one if the config does not say."""
+        strategy = self.config.get("mask")
+        if strategy:
+            return str(strategy)
+        stored = sorted({r["strategy"] for r in self.masked})
+        return stored[0] if stored else "delete"
+
+    def methods(self, purpose: str) -> list[str]:
+        """Methods with stored rationales for ``purpose``, in the run's configured order."""
+        have = {m for m, p in self.rationales if p == purpose}
+        order = [m for m in self.config.get("methods", []) if m in have]
+        return order + sorted(have - set(order))
+
+    def masked_rows(self, strategy: str | None = None) -> list[dict[str, Any]]:
+        strategy = strategy or self.mask_strategy
+        return [r for r in self.masked if r["strategy"] == strategy]
+
+    @property
+    def adapter(self) -> str | None:
+        """The PEFT adapter the model ran with (``None`` = pre-trained weights)."""
+        model_cfg = self.config.get("model") or {}
+        return self.identity.get("adapter") or model_cfg.get("adapter") or None
+
+    @property
+    def model_name(self) -> str:
+        return str(self.identity.get("model") or (self.config.get("model") or {}).get("name") or "unknown model")
+
+    @property
+    def state(self) -> str:
+        """``pre-trained`` or ``fine-tuned (<adapter directory name>)``."""
+        if self.adapter:
+            return f"fine-tuned ({Path(self.adapter).name})"
+        return "pre-trained"
+
+    @property
+    def label(self) -> str:
+        """A one-line identity of the run for column groups: model, weights state, dataset."""
+        return f"{self.model_name} · {self.state} · {self.dataset}"
+
+
+def load_run(run_dir: Path | str) -> RunData:
+    """Read a run directory's store completely (raises ``ConfigError`` if there is none)."""
+    store = ResultStore.open_existing(run_dir)
+    try:
+        return read_store(store, Path(run_dir))
+    finally:
+        store.close()
+
+
+def read_store(store: ResultStore, run_dir: Path | None = None) -> RunData:
+    """Read an open store into a :class:`RunData` (the store stays open)."""
+    meta = {k: v for k in META_KEYS if (v := store.get_meta(k)) is not None}
+    rationales: dict[tuple[str, str], dict[str, Rationale]] = {}
+    for eid, purpose, rat in store.rationales():
+        rationales.setdefault((rat.method, purpose), {})[eid] = rat
+    return RunData(
+        run_dir=Path(run_dir) if run_dir is not None else store.path.parent,
+        meta=meta,
+        examples=store.examples(),
+        predictions=store.predictions(),
+        rationales=rationales,
+        masked=store.masked(),
+        timings=store.timings(),
+        epochs=store.epochs(),
+    )

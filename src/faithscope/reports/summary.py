@@ -1,0 +1,140 @@
+"""First outputs of a run: accuracy, zero-rate baseline, label distributions, diagnostics.
+
+These are the numbers to read *before* any rationale table (Fayyaz et al. 2024, section 4.4.1):
+a small pre-trained model often collapses onto one label, so its accuracy equals the
+zero-rate (majority-class) baseline, and masking even ALL input words rarely changes its
+prediction. When the flip rate of masking ALL words is below :data:`MASK_ALL_THRESHOLD` the
+model barely reads its input and every faithfulness number of that run is unreliable; the
+summary carries that warning so that every report shows it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..metrics import bootstrap_ci, flip_rate
+from .rundata import RunData
+
+MASK_ALL_THRESHOLD = 0.05
+MASK_ALL_WARNING = ("masking ALL input words flips the prediction for only {rate:.1f}% of the examples "
+                    "(< {thr:.0f}%): the model barely reads its input; faithfulness numbers are unreliable "
+                    "(Fayyaz et al. 2024, section 4.4.1)")
+
+
+@dataclass(frozen=True)
+class MaskAllDiagnostic:
+    """Flip rate of masking every input word (Table 4's ALL row) and whether it is too low."""
+
+    flip_rate: float
+    ci: tuple[float, float]
+    n: int
+    low: bool
+
+    @property
+    def message(self) -> str:
+        if self.low:
+            return MASK_ALL_WARNING.format(rate=100 * self.flip_rate, thr=100 * MASK_ALL_THRESHOLD)
+        return f"masking ALL input words flips {100 * self.flip_rate:.1f}% of the predictions (N={self.n})"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Accuracy and the label diagnostics of one run (shares are fractions in [0, 1])."""
+
+    label: str
+    dataset: str
+    n_examples: int
+    n_predicted: int
+    accuracy: float
+    accuracy_ci: tuple[float, float]
+    majority_label: str | None
+    zero_rate: float
+    labels: list[str]
+    gold_counts: dict[str, int]
+    pred_counts: dict[str, int]
+    truncated_examples: int
+    truncated_words: int
+    mask_all: MaskAllDiagnostic | None
+    timings: dict[str, tuple[float, int]] = field(default_factory=dict)
+    peak_rss_mib: float | None = None
+    sample_note: str = ""
+
+    @property
+    def gold_shares(self) -> dict[str, float]:
+        return _shares(self.gold_counts)
+
+    @property
+    def pred_shares(self) -> dict[str, float]:
+        return _shares(self.pred_counts)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Everything a reader must see before trusting the tables."""
+        out = []
+        if self.mask_all is not None and self.mask_all.low:
+            out.append(self.mask_all.message)
+        if self.n_predicted < self.n_examples:
+            out.append(f"only {self.n_predicted} of {self.n_examples} examples have a prediction (run unfinished?)")
+        if self.pred_counts and max(self.pred_counts.values()) == self.n_predicted and len(self.labels) > 1:
+            only = max(self.pred_counts, key=self.pred_counts.__getitem__)
+            out.append(f"the model predicts {only!r} for every example (collapsed onto one label)")
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for ``summary.json`` and per-epoch summaries)."""
+        return {
+            "label": self.label, "dataset": self.dataset, "n_examples": self.n_examples, "n_predicted": self.n_predicted,
+            "accuracy": self.accuracy, "accuracy_ci": list(self.accuracy_ci), "majority_label": self.majority_label,
+            "zero_rate": self.zero_rate, "gold_counts": self.gold_counts, "pred_counts": self.pred_counts,
+            "label_distribution": self.pred_shares, "gold_distribution": self.gold_shares,
+            "truncated_examples": self.truncated_examples, "truncated_words": self.truncated_words,
+            "mask_all_flip_rate": self.mask_all.flip_rate if self.mask_all else None,
+            "mask_all_ci": list(self.mask_all.ci) if self.mask_all else None,
+            "mask_all_low": self.mask_all.low if self.mask_all else None,
+            "warnings": self.warnings, "timings": {k: list(v) for k, v in self.timings.items()},
+            "peak_rss_mib": self.peak_rss_mib, "sample_note": self.sample_note,
+        }
+
+
+def _shares(counts: dict[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {k: (v / total if total else math.nan) for k, v in counts.items()}
+
+
+def mask_all_diagnostic(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> MaskAllDiagnostic | None:
+    """The ALL row's flip rate with its CI, or ``None`` when the run did not mask ALL."""
+    rows = [r for r in data.masked_rows() if r["method"] == "all"]
+    if not rows:
+        return None
+    rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
+    ci = bootstrap_ci([float(r["flipped"]) for r in rows], n_resamples=bootstrap_resamples, seed=seed)
+    return MaskAllDiagnostic(rate, ci, len(rows), rate < MASK_ALL_THRESHOLD)
+
+
+def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> RunSummary:
+    """Compute the first outputs of one run from its stored predictions."""
+    labels = data.labels
+    gold = Counter(e["label"] for e in data.examples)
+    predicted = [(e["label"], data.predictions[e["id"]]) for e in data.examples if e["id"] in data.predictions]
+    pred = Counter(s.predicted for _, s in predicted)
+    correct = np.array([float(g == s.predicted) for g, s in predicted])
+    accuracy = float(correct.mean()) if correct.size else math.nan
+    ci = bootstrap_ci(correct, n_resamples=bootstrap_resamples, seed=seed)
+    all_labels = labels + sorted((set(gold) | set(pred)) - set(labels))
+    majority = max(all_labels, key=lambda lab: (gold[lab], -all_labels.index(lab))) if data.examples else None
+    zero_rate = gold[majority] / len(data.examples) if majority is not None else math.nan
+    truncated = [s.truncated_words for _, s in predicted if s.truncated_words]
+    peak = data.meta.get("peak_rss_mib")
+    return RunSummary(
+        label=data.label, dataset=data.dataset, n_examples=len(data.examples), n_predicted=len(predicted),
+        accuracy=accuracy, accuracy_ci=ci, majority_label=majority, zero_rate=zero_rate, labels=all_labels,
+        gold_counts={lab: gold[lab] for lab in all_labels}, pred_counts={lab: pred[lab] for lab in all_labels},
+        truncated_examples=len(truncated), truncated_words=sum(truncated),
+        mask_all=mask_all_diagnostic(data, bootstrap_resamples, seed), timings=dict(data.timings),
+        peak_rss_mib=float(peak) if peak is not None else None, sample_note=str(data.meta.get("sample_note") or ""),
+    )

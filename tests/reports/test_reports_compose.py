@@ -1,0 +1,41 @@
+"""Composing runs: one column group per run, fine-tuned minus pre-trained differences."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from faithscope.reports import build_report
+from faithscope.reports.compose import compute, diff_pair
+from faithscope.reports.rundata import load_run
+
+
+def test_two_runs_pretrained_and_finetuned_get_a_difference(make_run, tmp_path):
+    pre = make_run("pre")
+    ft = make_run("ft", adapter="/adapters/epoch-3", attention_e3=(3, 4, 5))  # attention micro F1 5/6
+    result = build_report([ft, pre], tmp_path / "cmp", bootstrap_resamples=20)
+    md = (tmp_path / "cmp" / "table2_alignment.md").read_text()
+    assert "- [1] tiny-model · fine-tuned (epoch-3) · tiny_set & co" in md
+    assert "- [2] tiny-model · pre-trained · tiny_set & co" in md
+    row = next(line for line in md.splitlines() if line.startswith("| Attention"))
+    assert "83.33 (+33.33)" in row and "| 50.00 |" in row
+    assert "fine-tuned minus pre-trained" in md
+    with open(tmp_path / "cmp" / "table2_alignment.csv", newline="") as f:
+        recs = [r for r in csv.DictReader(f) if r["method"] == "attention"]
+    ft_rec = next(r for r in recs if r["state"].startswith("fine-tuned"))
+    assert float(ft_rec["micro_f1_minus_pretrained"]) == pytest.approx(5 / 6 - 0.5)
+    t4 = (tmp_path / "cmp" / "table4_faithfulness.md").read_text()
+    assert "66.67 (+0.00)" in t4
+    assert r"\multicolumn{8}{c}{tiny-model $\cdot$ fine-tuned (epoch-3)" in (tmp_path / "cmp" / "table2_alignment.tex").read_text()
+    assert "Δ fine-tuned − pre-trained" in (tmp_path / "cmp" / "first_outputs.md").read_text()
+    assert len(result.runs) == 2
+
+
+def test_no_difference_across_datasets_or_two_pretrained_runs(make_run):
+    a = compute(load_run(make_run("a")), 10)
+    b = compute(load_run(make_run("b", dataset="other", adapter="/x")), 10)
+    c = compute(load_run(make_run("c")), 10)
+    assert diff_pair([a, b]) is None
+    assert diff_pair([a, c]) is None
+    assert diff_pair([a]) is None
