@@ -55,6 +55,7 @@ def run(
     base_url: Optional[str] = typer.Option(None, help="Server URL for --backend openai, e.g. http://127.0.0.1:8080/v1"),
     endpoint: str = typer.Option("completions", help="completions (same string as the transformers backend) | chat"),
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key (never stored)."),
+    top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request (llama.cpp allows thousands; OpenAI 20)."),
     prompt_format: str = typer.Option("plain", help="plain | chat (wrap prompts in the model's chat template)"),
     max_length: Optional[int] = typer.Option(None, help="Context window override; longer inputs are truncated (recorded)."),
     target: str = typer.Option("probability", help="Attribution target: probability | log_probability | logit"),
@@ -88,7 +89,7 @@ def run(
     config = RunConfig(
         dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
-        endpoint=endpoint, api_key_env=api_key_env, prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
+        endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
         mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, batch_size=batch_size,
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
@@ -138,7 +139,8 @@ def finetune(
     lora_alpha: Optional[float] = typer.Option(None, help="LoRA alpha. Preset: paper 16, cpu 32."),
     lora_dropout: Optional[float] = typer.Option(None, help="LoRA dropout (preset 0.05)."),
     target_modules: Optional[str] = typer.Option(None, help="Comma-separated module names to adapt. Preset: paper q_proj,v_proj; cpu all attention and MLP projections."),
-    lora_layers: Optional[int] = typer.Option(None, help="Adapt only the last N transformer layers (default: all)."),
+    lora_layers: Optional[int] = typer.Option(None, help="Adapt only the last N transformer layers (0 = all). Preset: paper all, cpu 10."),
+    cache_frozen: bool = typer.Option(True, help="With --lora-layers: compute the frozen lower layers once and reuse them every epoch."),
     weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay (default 0)."),
     seed: int = typer.Option(0, help="Seed of the samples, LoRA initialisation, shuffling and dropout."),
     methods: Optional[str] = typer.Option(None, help="Methods evaluated per epoch ('default' = all). Preset: paper all, cpu prompt-topk,input_x_gradient,random,human,all."),
@@ -146,6 +148,7 @@ def finetune(
     gguf_file: Optional[str] = typer.Option(None, help="GGUF file inside --model's directory."),
     dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16"),
     device: str = typer.Option("cpu", help="torch device, e.g. cpu or cuda"),
+    top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request (llama.cpp allows thousands; OpenAI 20)."),
     prompt_format: str = typer.Option("plain", help="plain | chat"),
     output_dir: Optional[str] = typer.Option(None, help="Output directory (default runs/finetune-<dataset>-<preset>); rerun to resume."),
     eval_batch_size: int = typer.Option(16, help="Examples per evaluation step."),
@@ -159,7 +162,7 @@ def finetune(
 
     overrides = dict(data_dir=data_dir, train_file=train_file, train_n=train_n, eval_n=eval_n, epochs=epochs, lr=lr, batch_size=batch_size,
                      grad_accum=grad_accum, warmup_steps=warmup_steps, schedule=schedule, lora_r=lora_r, lora_alpha=lora_alpha,
-                     lora_dropout=lora_dropout, lora_layers=lora_layers, weight_decay=weight_decay, seed=seed,
+                     lora_dropout=lora_dropout, lora_layers="none" if lora_layers == 0 else lora_layers, cache_frozen=cache_frozen, weight_decay=weight_decay, seed=seed,
                      target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip()) if target_modules else None,
                      methods=_methods(methods) if methods else None, model=ModelSpec(model, gguf_file, None, dtype, device),
                      prompt_format=prompt_format, eval_batch_size=eval_batch_size, max_batch_tokens=max_batch_tokens, progress=progress,

@@ -80,9 +80,15 @@ class LabelScores:
     tokens: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     truncated_words: int = 0
     """Words dropped from the truncatable field to fit the context window (0 = none)."""
+    source: str = "logprobs"
+    """``logprobs`` (scored), ``generation`` (a server gave no log-probability for some label;
+    the label was parsed from its reply: log-prob 0 for it, -inf for the others) or
+    ``unparseable`` (the reply named no label: :attr:`predicted` is ``""``, never a label)."""
 
     @property
     def predicted(self) -> str:
+        if self.source == "unparseable":
+            return ""
         best = max(range(len(self.labels)), key=lambda i: (self.logprobs[i], -i))
         return self.labels[best]
 
@@ -91,6 +97,8 @@ class LabelScores:
         import math
 
         m = max(self.logprobs)
+        if not math.isfinite(m):
+            return tuple(math.nan for _ in self.logprobs)
         ex = [math.exp(lp - m) for lp in self.logprobs]
         s = sum(ex)
         return tuple(e / s for e in ex)

@@ -69,13 +69,14 @@ def test_kill_minus_9_then_resume_matches_uninterrupted(tmp_path, loaded_model):
     proc = subprocess.Popen(cli_args(killed), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     db = killed / "results.sqlite"
     total = N * 2 * len(METHODS)
-    deadline = time.time() + 240
+    deadline = time.time() + 900  # generous: a loaded 2-core machine loads the model slowly
     try:
         while time.time() < deadline and proc.poll() is None:
-            if count(db, "rationales") >= 6:
+            if count(db, "rationales") >= 2:
                 break
             time.sleep(0.05)
-        assert proc.poll() is None, "the run finished before it could be killed: " + proc.stderr.read().decode()[-500:]
+        assert proc.poll() is None, "the run ended before it could be killed: " + proc.stderr.read().decode()[-500:]
+        assert time.time() < deadline, "the run stored no rationale in time"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
     finally:

@@ -29,17 +29,25 @@ class ParsedReply:
     n_words: int
 
 
-def _strip_intro(line: str) -> str:
-    """Drop a short lead-in such as ``Words:`` or ``The most relevant words are:``."""
+def _strip_intro(line: str, intros: list[str]) -> str:
+    """Drop a lead-in such as ``Words:`` or ``The most relevant words ... are:``.
+
+    A line that ends with a colon is all lead-in; a short head before a colon is a lead-in to
+    the text after it. Heads are remembered in ``intros``."""
+    line = line.strip()
     head, colon, tail = line.partition(":")
-    if colon and len(head.split()) <= MAX_INTRO_WORDS and '"' not in head and "|" not in head:
+    if colon and (not tail.strip() or (len(head.split()) <= MAX_INTRO_WORDS and '"' not in head and "|" not in head)):
+        intros.append(head.strip())
         return tail.strip()
-    return line.strip()
+    return line
 
 
 def split_reply(reply: str) -> list[str] | None:
     """Items of the list, or ``None`` when the reply is not a list at all."""
-    lines = list(dict.fromkeys(s for s in (_strip_intro(ln) for ln in reply.splitlines()) if s))  # small models repeat lines
+    intros: list[str] = []
+    stripped = [_strip_intro(ln, intros) for ln in reply.splitlines()]
+    # small models repeat lines, and the generation budget can cut a repeated lead-in short
+    lines = [s for s in dict.fromkeys(stripped) if s and not any(i.startswith(s) for i in intros)]
     text = "\n".join(lines)
     if "|" in text:
         items = [p for ln in lines for p in ln.split("|")]

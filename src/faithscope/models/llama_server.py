@@ -46,8 +46,9 @@ class LlamaServer:
     """A ``llama_cpp.server`` subprocess; as a context manager it yields the ``/v1`` base URL.
 
     ``model_alias`` is the model name the server reports (default: the file's stem).
-    ``n_threads`` defaults to the server's own choice. ``startup_timeout`` bounds the wait
-    for ``/v1/models`` to answer.
+    ``n_threads`` defaults to the server's own choice (half the cores); on a small machine
+    shared with other work use 1: llama.cpp's spinning worker threads then slow token-by-token
+    generation down about 20-fold. ``startup_timeout`` bounds the wait for ``/v1/models``.
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class LlamaServer:
         self.log_path = Path(log_path) if log_path else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = None
+        self._own_log = False  # a temporary log we created is removed on stop
 
     @property
     def base_url(self) -> str:
@@ -95,7 +97,7 @@ class LlamaServer:
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="faithscope-llama-server-", suffix=".log")
             os.close(fd)
-            self.log_path = Path(name)
+            self.log_path, self._own_log = Path(name), True
         self._log = open(self.log_path, "wb")
         self._proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + self.startup_timeout
@@ -134,6 +136,9 @@ class LlamaServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._own_log and self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path, self._own_log = None, False
 
     @property
     def running(self) -> bool:

@@ -12,10 +12,12 @@ environment variable and never appears in :attr:`identity`, errors, logs or the 
 Classification (:meth:`OpenAIBackend.score_labels_detailed`, the primary API for this
 backend): ONE request per prompt asks for a short greedy reply plus the top-N log-probabilities
 of the first generated token. A server gives only first-token log-probabilities, so each label
-is scored by the top token that is the longest non-empty prefix of its verbalizer (e.g.
-``" entail"`` for ``" entailment"``) -- an approximation of the transformers backend, which
-sums the whole verbalizer's tokens. Tokens with the verbalizer's leading space are preferred;
-the comparison ignores a leading space, ``Ġ`` or ``▁`` only when no such token matches.
+is scored by its verbalizer's FIRST token -- an approximation of the transformers backend, which
+sums the log-probabilities of all the verbalizer's tokens (" entail" + "ment"). The first token
+is the one the server's tokenizer gives (llama.cpp's ``/extras/tokenize``); where the server
+has no tokenizer endpoint (OpenAI), the longest top token that is a prefix of the verbalizer
+(e.g. ``" entail"`` for ``" entailment"``). Teacher-forced scoring through ``echo`` is not
+used: llama-cpp-python 0.3.36 returns misaligned prompt log-probabilities with ``echo``.
 
 When a label has no matching token in the top list (or two labels share one), it is NOT given
 probability 0: it is listed in ``missing``, and the example is classified by parsing the
@@ -88,20 +90,27 @@ class ServerLabelResult:
     reply: str | None = None
 
 
-def match_first_tokens(top: Mapping[str, float], verbalizers: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Map each label to the top token that best matches its verbalizer's first token.
+def match_first_tokens(
+    top: Mapping[str, float], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Map each label to the top token that stands for its verbalizer's first token.
 
-    Returns ``(label -> token, missing labels)``. Preference: a token with the verbalizer's
-    own leading space, then the longest prefix, then the higher log-probability. Labels whose
-    best token is shared with another label cannot be told apart and count as missing.
+    Returns ``(label -> token, missing labels)``. When the server's tokenizer told us the
+    verbalizer's exact first token (``first_tokens``), only that token matches (leading-space
+    forms ``" x"``, ``"Ġx"``, ``"▁x"`` and ``"x"`` compared alike); otherwise the longest
+    top token that is a prefix of the verbalizer. Ties prefer the verbalizer's own leading
+    space, then the higher log-probability. Labels whose best token is shared with another
+    label cannot be told apart and count as missing.
     """
     chosen: dict[str, str] = {}
     for label, verb in verbalizers.items():
+        exact = (first_tokens or {}).get(label)
         best: tuple[tuple[bool, int, float], str] | None = None
         for tok, lp in top.items():
             t = (" " + tok[1:]) if tok[:1] in ("Ġ", "▁") else tok
             core = t.lstrip()
-            if not core or not verb.lstrip().startswith(core):
+            ok = core == exact.lstrip() if exact else verb.lstrip().startswith(core)
+            if not core or not ok:
                 continue
             key = (verb.startswith(t), len(core), float(lp))
             if best is None or key > best[0]:
@@ -125,7 +134,14 @@ def parse_label_reply(reply: str, verbalizers: Mapping[str, str]) -> str | None:
 
 
 class OpenAIBackend(Backend):
-    """A model behind an OpenAI-compatible API. See the module docstring for the design."""
+    """A model behind an OpenAI-compatible API. See the module docstring for the design.
+
+    ``top_logprobs`` is how many first-token alternatives are asked for: OpenAI allows at most
+    20 (chat) or 5 (legacy completions); llama.cpp has no limit, and small models often rank
+    a label's token below the top 20 (SmolLM2-135M: " contradiction" below 1000), so a run
+    against llama.cpp may ask for thousands to score every label from log-probabilities.
+    ``label_max_tokens`` bounds the reply generated in the same request for the fallback.
+    """
 
     kind = "openai"
     supports_gradients = False
@@ -168,7 +184,9 @@ class OpenAIBackend(Backend):
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._token_mode: str | None = None  # "llama", "vllm" or "estimate", found on first use
-        self.requests_sent = 0  # HTTP requests actually sent (cache hits excluded), for audits
+        self._no_tokenizer = False  # set once the server showed it has no /extras/tokenize
+        self._first_token_memo: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        self.requests_sent = 0  # HTTP requests sent, retries and probes included; cache hits are not
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, endpoint={self.endpoint!r})"
@@ -197,7 +215,7 @@ class OpenAIBackend(Backend):
         """Exact via the server's tokenizer (llama.cpp ``/extras/tokenize/count``, vLLM
         ``/tokenize``) when it has one; otherwise an ESTIMATE, ``len(text) // 3``, which
         over-counts English (about 4 characters a token) so truncation errs on the safe side."""
-        root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
+        root = self._root()
         probes = {"llama": ("/extras/tokenize/count", {"input": text}), "vllm": ("/tokenize", {"model": self.model, "prompt": text})}
         for mode in [self._token_mode] if self._token_mode else list(probes):
             if mode == "estimate":
@@ -238,9 +256,11 @@ class OpenAIBackend(Backend):
         if not verbalizers:
             raise ConfigError("score_labels needs at least one label verbalizer")
 
+        first_tokens = self.first_tokens(verbalizers)
+
         def one(prompt: str) -> ServerLabelResult:
             resp = self._request(self._path(), self._body(prompt, self.label_max_tokens, logprobs=True))
-            return self._classify(resp, verbalizers)
+            return self._classify(resp, verbalizers, first_tokens)
 
         return self._map(one, prompts)
 
@@ -252,9 +272,35 @@ class OpenAIBackend(Backend):
             self.cache.close()
 
     # -- classification ------------------------------------------------------------------------
-    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str]) -> ServerLabelResult:
+    def first_tokens(self, verbalizers: Mapping[str, str]) -> dict[str, str]:
+        """Each verbalizer's exact first token text from the server's tokenizer (llama.cpp's
+        ``/extras/tokenize`` + ``/extras/detokenize``); {} when the server has none, and
+        then labels are matched by the longest-prefix rule."""
+        memo_key = tuple(verbalizers.items())
+        if self._no_tokenizer or memo_key in self._first_token_memo:
+            return dict(self._first_token_memo.get(memo_key, {}))
+        root, out = self._root(), {}
+        try:
+            special = self._request("/extras/tokenize", {"input": ""}, root=root)["tokens"]  # BOS, if any
+            for label, verb in verbalizers.items():
+                ids = self._request("/extras/tokenize", {"input": verb}, root=root)["tokens"]
+                ids = ids[len(special):] if ids[: len(special)] == special else ids
+                if ids:
+                    out[label] = str(self._request("/extras/detokenize", {"tokens": ids[:1]}, root=root)["text"])
+            self._first_token_memo[memo_key] = out
+        except HTTPStatusServerError as e:
+            if e.status not in (400, 404, 405, 422, 501):
+                raise
+            self._no_tokenizer = True
+            return {}
+        except (KeyError, TypeError):
+            self._no_tokenizer = True
+            return {}
+        return out
+
+    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str]) -> ServerLabelResult:
         reply, top = self._reply(resp), self._first_top_logprobs(resp)
-        matched, missing = match_first_tokens(top, verbalizers)
+        matched, missing = match_first_tokens(top, verbalizers, first_tokens)
         lps = {lab: float(top[tok]) for lab, tok in matched.items()}
         common = dict(top_logprobs=top, missing=missing, label_logprobs=lps, matched_tokens=matched, reply=reply)
         if not missing:
@@ -262,6 +308,10 @@ class OpenAIBackend(Backend):
             return ServerLabelResult(label=scores.predicted, method="logprobs", parsed=True, scores=scores, **common)
         label = parse_label_reply(reply, verbalizers)
         return ServerLabelResult(label=label, method="generation", parsed=label is not None, scores=None, **common)
+
+    def _root(self) -> str:
+        """The server's root URL (llama.cpp and vLLM put their tokenizer endpoints there)."""
+        return self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
 
     def _path(self) -> str:
         return "/completions" if self.endpoint == "completions" else "/chat/completions"
@@ -323,6 +373,9 @@ class OpenAIBackend(Backend):
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return hit
         out = self._call("POST", path, body, root=root)
+        if path.endswith("completions") and not (isinstance(out.get("choices"), list) and out["choices"]):
+            shown = self._redact(json.dumps(out)[:160])
+            raise ServerError(f"{self.base_url}{path} answered JSON without choices (not cached): {shown}")
         if self.cache is not None:
             self.cache.put(key, out)
         return out

@@ -156,6 +156,8 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
     rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
     lp = logprob_change([r["orig_logprob"] for r in rows], [r["masked_logprob"] for r in rows])
     comp = comprehensiveness([r["orig_prob"] for r in rows], [r["masked_prob"] for r in rows])
+    # labels a server only named in text (no log-probability) give infinite/undefined changes
+    lp, comp = lp[np.isfinite(lp)], comp[np.isfinite(comp)]
     used = [rats[r["example_id"]] for r in rows if rats and r["example_id"] in rats]
     fail, _ = prompting_quality(used)
 

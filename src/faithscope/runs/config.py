@@ -42,6 +42,7 @@ class RunConfig:
     base_url: str | None = None
     endpoint: str = "completions"
     api_key_env: str = "OPENAI_API_KEY"
+    top_logprobs: int = 20
     prompt_format: str = "plain"
     max_length: int | None = None
     attribution: AttributionConfig = field(default_factory=AttributionConfig)

@@ -14,6 +14,7 @@ Timings per stage go to the store's run summary.
 from __future__ import annotations
 
 import logging
+import math
 import platform
 import resource
 import time
@@ -71,8 +72,11 @@ def make_backend(config: RunConfig, loaded_model: Any = None):
     if config.backend == "openai":
         from ..models.openai import OpenAIBackend
 
+        cache = Path(config.output_dir) / "requests.sqlite"
+        cache.parent.mkdir(parents=True, exist_ok=True)
         return OpenAIBackend(base_url=config.base_url, model=config.model.name, api_key_env=config.api_key_env, endpoint=config.endpoint,
-                             timeout=config.timeout, max_retries=config.max_retries, concurrency=config.concurrency)
+                             timeout=config.timeout, max_retries=config.max_retries, concurrency=config.concurrency,
+                             cache=cache, top_logprobs=config.top_logprobs, context_window=config.max_length)
     from ..models.hf import HFBackend
     from ..models.loading import load_model
 
@@ -129,12 +133,26 @@ class Runner:
                 with self._timed("label_scoring", len(chunk)):
                     fitted = [self.prompts.classification(e) for e in chunk]
                     scores = self.score_prompts([f.text for f in fitted])
-                    self.store.put_predictions((e.id, replace(s, truncated_words=f.truncated_words), None) for e, f, s in zip(chunk, fitted, scores))
+                    self.store.put_predictions((e.id, replace(s, truncated_words=f.truncated_words), detail) for e, f, (s, detail) in zip(chunk, fitted, scores))
                 bar.update(len(chunk))
         return self.store.predictions()
 
-    def score_prompts(self, texts: Sequence[str]) -> list[LabelScores]:
-        return self.backend.score_labels(texts, self.prompts.verbalizers())
+    def score_prompts(self, texts: Sequence[str]) -> list[tuple[LabelScores, dict[str, Any] | None]]:
+        """Label scores of each prompt, with what a server backend did to get them."""
+        verbalizers = self.prompts.verbalizers()
+        detailed = getattr(self.backend, "score_labels_detailed", None)
+        if detailed is None:
+            return [(s, None) for s in self.backend.score_labels(texts, verbalizers)]
+        labels, out = tuple(verbalizers), []
+        for r in detailed(texts, verbalizers):
+            detail = {"method": r.method, "missing": list(r.missing), "reply": r.reply, "label_logprobs": dict(r.label_logprobs)}
+            if r.scores is not None:
+                out.append((r.scores, detail))
+            elif r.parsed:
+                out.append((LabelScores(labels, tuple(0.0 if lab == r.label else -math.inf for lab in labels), source="generation"), detail))
+            else:
+                out.append((LabelScores(labels, tuple(-math.inf for _ in labels), source="unparseable"), detail))
+        return out
 
     # -- stage 2 -----------------------------------------------------------------------
     def extract_rationales(self) -> None:
@@ -181,18 +199,16 @@ class Runner:
                 with self._timed("masking", len(chunk)):
                     texts = [self.prompts.classification(by_id[eid], frozenset(rat.positions), placeholder).text for eid, rat in chunk]
                     shas = [prompt_sha(t) for t in texts]
-                    known = self.store.scored_prompts(set(shas))
+                    known = self.store.scored_prompts(set(shas), self.task.labels)
                     missing = {sha: t for sha, t in zip(shas, texts) if sha not in known}
-                    fresh = dict(zip(missing, self.score_prompts(list(missing.values())))) if missing else {}
+                    fresh = dict(zip(missing, (s for s, _ in self.score_prompts(list(missing.values()))))) if missing else {}
                     rows = []
                     for (eid, rat), sha in zip(chunk, shas):
                         orig = preds[eid]
-                        if sha in fresh:
-                            lps = fresh[sha].logprobs
-                        else:
-                            lps = tuple(known[sha][0])
-                        masked = LabelScores(orig.labels, tuple(lps))
+                        masked = fresh[sha] if sha in fresh else known[sha]
                         label = orig.predicted
+                        if not label:  # the original reply named no label: nothing to flip
+                            continue
                         j = orig.labels.index(label)
                         rows.append((eid, rat.method, strategy, len(rat.positions), sha, label, masked.predicted, int(masked.predicted != label),
                                      orig.logprobs[j], masked.logprobs[j], orig.probs[j], masked.probs[j]))

@@ -31,13 +31,13 @@ CREATE TABLE IF NOT EXISTS examples (
   human TEXT NOT NULL, fields TEXT NOT NULL, source TEXT);
 CREATE TABLE IF NOT EXISTS predictions (
   example_id TEXT PRIMARY KEY, labels TEXT NOT NULL, logprobs TEXT NOT NULL, predicted TEXT NOT NULL,
-  tokens TEXT NOT NULL, truncated_words INTEGER NOT NULL, detail TEXT);
+  tokens TEXT NOT NULL, truncated_words INTEGER NOT NULL, source TEXT NOT NULL, detail TEXT);
 CREATE TABLE IF NOT EXISTS rationales (
   example_id TEXT NOT NULL, method TEXT NOT NULL, purpose TEXT NOT NULL, target_label TEXT NOT NULL,
   k INTEGER, positions TEXT NOT NULL, scores TEXT, raw_reply TEXT, parsed INTEGER NOT NULL,
   not_found TEXT NOT NULL, n_reply_words INTEGER NOT NULL, draws TEXT, settings TEXT NOT NULL,
   PRIMARY KEY (example_id, method, purpose));
-CREATE TABLE IF NOT EXISTS scored_prompts (prompt_sha TEXT PRIMARY KEY, logprobs TEXT NOT NULL, predicted TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scored_prompts (prompt_sha TEXT PRIMARY KEY, logprobs TEXT NOT NULL, predicted TEXT NOT NULL, source TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS masked (
   example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, n_masked INTEGER NOT NULL,
   prompt_sha TEXT NOT NULL, orig_predicted TEXT NOT NULL, predicted TEXT NOT NULL, flipped INTEGER NOT NULL,
@@ -123,14 +123,15 @@ class ResultStore:
     # -- predictions ---------------------------------------------------------------
     def predictions(self) -> dict[str, LabelScores]:
         out = {}
-        for eid, labels, lps, tokens, trunc in self.db.execute("SELECT example_id, labels, logprobs, tokens, truncated_words FROM predictions"):
-            out[eid] = LabelScores(tuple(json.loads(labels)), tuple(json.loads(lps)), {k: tuple(v) for k, v in json.loads(tokens).items()}, trunc)
+        for eid, labels, lps, tokens, trunc, source in self.db.execute("SELECT example_id, labels, logprobs, tokens, truncated_words, source FROM predictions"):
+            out[eid] = LabelScores(tuple(json.loads(labels)), tuple(json.loads(lps)), {k: tuple(v) for k, v in json.loads(tokens).items()}, trunc, source)
         return out
 
     def put_predictions(self, items: Iterable[tuple[str, LabelScores, dict[str, Any] | None]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?,?,?,?,?)", [
-                (eid, json.dumps(s.labels), json.dumps(s.logprobs), s.predicted, json.dumps({k: list(v) for k, v in s.tokens.items()}), s.truncated_words, json.dumps(detail) if detail else None)
+            self.db.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?,?,?,?,?,?)", [
+                (eid, json.dumps(s.labels), json.dumps(s.logprobs), s.predicted, json.dumps({k: list(v) for k, v in s.tokens.items()}), s.truncated_words,
+                 s.source, json.dumps(detail) if detail else None)
                 for eid, s, detail in items])
 
     # -- rationales ----------------------------------------------------------------
@@ -160,14 +161,14 @@ class ResultStore:
                                     tuple(json.loads(nf)), nw, tuple(tuple(d) for d in json.loads(draws)) if draws else ())
 
     # -- masked scoring ------------------------------------------------------------
-    def scored_prompts(self, shas: Iterable[str]) -> dict[str, tuple[list[float], str]]:
+    def scored_prompts(self, shas: Iterable[str], labels: tuple[str, ...]) -> dict[str, LabelScores]:
         shas = list(shas)
-        out: dict[str, tuple[list[float], str]] = {}
+        out: dict[str, LabelScores] = {}
         for i in range(0, len(shas), 500):
             chunk = shas[i:i + 500]
-            q = f"SELECT prompt_sha, logprobs, predicted FROM scored_prompts WHERE prompt_sha IN ({','.join('?' * len(chunk))})"
-            for sha, lps, pred in self.db.execute(q, chunk):
-                out[sha] = (json.loads(lps), pred)
+            q = f"SELECT prompt_sha, logprobs, source FROM scored_prompts WHERE prompt_sha IN ({','.join('?' * len(chunk))})"
+            for sha, lps, source in self.db.execute(q, chunk):
+                out[sha] = LabelScores(labels, tuple(json.loads(lps)), source=source)
         return out
 
     def masked_keys(self, strategy: str) -> set[tuple[str, str]]:
@@ -176,7 +177,7 @@ class ResultStore:
     def put_masked(self, scored: dict[str, LabelScores], rows: list[tuple]) -> None:
         """Store newly scored prompts and the masked rows that use them, in one transaction."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO scored_prompts VALUES (?,?,?)", [(sha, json.dumps(s.logprobs), s.predicted) for sha, s in scored.items()])
+            self.db.executemany("INSERT OR REPLACE INTO scored_prompts VALUES (?,?,?,?)", [(sha, json.dumps(s.logprobs), s.predicted, s.source) for sha, s in scored.items()])
             self.db.executemany("INSERT OR REPLACE INTO masked VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def masked(self, strategy: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,135 @@
+"""The OpenAI-compatible backend against a REAL llama.cpp server running the embedded GGUF.
+
+The server (``python -m llama_cpp.server``, optional extra ``server``) is started once for
+this module on 127.0.0.1 and stopped at the end. The tests skip, saying why, when
+llama-cpp-python or the embedded model is not installed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from faithscope.errors import ModelError
+from faithscope.models.llama_server import INSTALL_HINT, LlamaServer, llama_cpp_available
+from faithscope.models.openai import OpenAIBackend
+from faithscope.tasks import load_task
+from faithscope.tasks.render import classification_prompt, rationale_prompt
+from faithscope.types import Example
+
+pytestmark = pytest.mark.server
+
+PAIRS = [
+    ("A man is playing a guitar on stage .", "A man is performing music .", "entailment"),
+    ("A dog runs through the snow .", "A cat sleeps on the couch .", "contradiction"),
+    ("Two women are sitting at a cafe .", "The women are sisters .", "neutral"),
+]
+
+
+def _example(i: int, premise: str, hypothesis: str, label: str) -> Example:
+    return Example(id=f"ex{i}", fields={"premise": tuple(premise.split()), "hypothesis": tuple(hypothesis.split())}, label=label)
+
+
+@pytest.fixture(scope="module")
+def llama_url():
+    if not llama_cpp_available():
+        pytest.skip(f"llama-cpp-python is not installed; {INSTALL_HINT}")
+    try:
+        from faithscope.models.embedded import embedded_gguf_path
+
+        path = embedded_gguf_path()
+    except (ImportError, ModelError) as e:
+        pytest.skip(f"embedded GGUF model unavailable: {e}")
+    # one thread: on a 2-core machine shared with pytest, llama.cpp's spinning worker threads
+    # slow token-by-token generation down about 20-fold (measured: 11 s vs 0.5 s a request)
+    server = LlamaServer(path, n_ctx=2048, n_threads=1, model_alias="smollm2", startup_timeout=180)
+    with server as url:
+        yield url
+    assert not server.running
+
+
+@pytest.fixture(scope="module")
+def task():
+    return load_task("demo")
+
+
+@pytest.fixture(scope="module")
+def examples():
+    return [_example(i, *p) for i, p in enumerate(PAIRS)]
+
+
+def _check(r, task) -> None:
+    """Structural sanity of one classification result, whatever method it took."""
+    assert all(lp <= 1e-6 and math.isfinite(lp) for lp in r.top_logprobs.values())
+    assert isinstance(r.reply, str) and set(r.missing) <= set(task.labels)
+    assert set(r.label_logprobs) == set(task.labels) - set(r.missing)
+    if r.method == "logprobs":
+        assert r.missing == () and r.scores is not None and r.scores.labels == task.labels
+        assert r.label == r.scores.predicted and abs(sum(r.scores.probs) - 1) < 1e-9
+    else:
+        assert r.method == "generation" and r.scores is None and r.parsed == (r.label is not None)
+        assert r.label is None or r.label in task.labels
+
+
+def test_classification_with_first_token_logprobs_and_fallback(llama_url, task, examples, tmp_path):
+    b = OpenAIBackend(llama_url, "smollm2", cache=tmp_path / "cache.sqlite", concurrency=2, timeout=300)
+    # the server's tokenizer gives each verbalizer's exact first token (" entailment" is 2 tokens)
+    assert b.first_tokens(task.verbalizers) == {"entailment": " entail", "contradiction": " contradiction", "neutral": " neutral"}
+    prompts = [classification_prompt(task, ex).text for ex in examples]
+    results = b.score_labels_detailed(prompts, task.verbalizers)
+    assert len(results) == len(prompts)
+    for r in results:
+        assert r.top_logprobs, "llama.cpp returns top log-probabilities"
+        _check(r, task)
+    b.close()
+
+    # a rerun with the same cache sends no request at all and gives the same answers
+    again = OpenAIBackend(llama_url, "smollm2", cache=tmp_path / "cache.sqlite")
+    assert again.score_labels_detailed(prompts, task.verbalizers) == results
+    assert again.requests_sent == 0
+    again.close()
+
+    # with a long enough top list every label is found: scored from log-probabilities, and
+    # the labels already found in the top 20 keep exactly the same log-probability
+    wide = OpenAIBackend(llama_url, "smollm2", top_logprobs=5000, timeout=300)
+    (r,) = wide.score_labels_detailed(prompts[:1], task.verbalizers)
+    _check(r, task)
+    assert r.method == "logprobs", f"labels {r.missing} not among the top 5000 first tokens"
+    for label, lp in results[0].label_logprobs.items():
+        assert r.label_logprobs[label] == pytest.approx(lp, abs=1e-6)
+    wide.close()
+
+
+def test_prompting_rationale_generation_is_greedy(llama_url, task, examples):
+    ex = examples[0]
+    prompts = [rationale_prompt(task, ex, ex.label, k=None).text, rationale_prompt(task, ex, ex.label, k=3).text]
+    b = OpenAIBackend(llama_url, "smollm2", timeout=300)
+    first = b.generate(prompts, 24)  # plain text: SmolLM2 may well stop at once (EOS)
+    assert all(isinstance(t, str) for t in first) and b.generate(prompts, 24) == first
+    b.close()
+    chat = OpenAIBackend(llama_url, "smollm2", endpoint="chat", timeout=300)
+    replies = chat.generate(prompts[:1], 24)
+    assert replies[0].strip() and chat.generate(prompts[:1], 24) == replies  # temperature 0
+    chat.close()
+
+
+def test_chat_endpoint_and_token_count(llama_url, task, examples):
+    b = OpenAIBackend(llama_url, "smollm2", endpoint="chat", timeout=300)
+    (r,) = b.score_labels_detailed([classification_prompt(task, examples[1]).text], task.verbalizers)
+    _check(r, task)
+    n = b.count_tokens("Premise and Hypothesis: a short test")
+    assert b._token_mode == "llama" and 3 <= n <= 20  # the server's own tokenizer, not the estimate
+    assert b.identity == {"backend": "openai", "base_url": llama_url, "model": "smollm2", "endpoint": "chat"}
+    b.close()
+
+
+def test_server_that_cannot_load_its_model_fails_clearly(tmp_path):
+    if not llama_cpp_available():
+        pytest.skip(f"llama-cpp-python is not installed; {INSTALL_HINT}")
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"not a gguf file")
+    server = LlamaServer(bad, n_threads=1, startup_timeout=60)
+    with pytest.raises(ModelError, match="exited with code"):
+        server.start()
+    assert not server.running
