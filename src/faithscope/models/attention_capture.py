@@ -34,12 +34,14 @@ def _last_rows(module, query: torch.Tensor, key: torch.Tensor, mask: torch.Tenso
     with torch.no_grad():
         q = query[:, :, -last:, :].detach().float()
         k = key.detach().float()
-        groups = q.shape[1] // k.shape[1]
-        if groups > 1:
-            k = k.repeat_interleave(groups, dim=1)
-        scale = scaling if scaling is not None else q.shape[-1] ** -0.5
-        scores = torch.matmul(q, k.transpose(-1, -2)) * scale
-        n_keys = k.shape[2]
+        batch, heads, _, dim = q.shape
+        kv_heads, n_keys = k.shape[1], k.shape[2]
+        groups = heads // kv_heads
+        scale = scaling if scaling is not None else dim ** -0.5
+        # grouped-query attention without repeating the keys: query head h reads kv head
+        # h // groups, so fold each group's queries into one (groups * last) block
+        scores = torch.matmul(q.reshape(batch, kv_heads, groups * last, dim), k.transpose(-1, -2))
+        scores = scores.view(batch, heads, last, n_keys) * scale
         if mask is not None:
             m = mask[:, :, -last:, -n_keys:]
             if m.dtype == torch.bool:

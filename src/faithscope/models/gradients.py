@@ -66,6 +66,43 @@ class TokenAttributions:
     target_logprob: float
 
 
+VOCAB_CHUNK = 4096
+
+
+class _VocabProjection(torch.autograd.Function):
+    """``F.linear(hidden, weight, bias)`` whose backward sums over the vocabulary in chunks.
+
+    Logits are kept at a handful of positions only, so the output layer's backward
+    ``grad_logits @ weight`` has very few rows and a reduction over the whole vocabulary
+    (49k to 256k). For so few rows BLAS picks a matrix-vector kernel that accumulates the
+    whole reduction in one float32 running sum: on SmolLM2 that put a relative error of about
+    1e-4 on the last prompt token's gradient (full-vocabulary GEMMs over every position, as
+    Captum and Inseq compute, stay near 1e-6). Summing per-chunk products in float64 costs
+    the same reads of ``weight`` and stays near 1e-6.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, bias):
+        ctx.save_for_backward(weight)
+        return torch.nn.functional.linear(hidden, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad_logits):
+        (weight,) = ctx.saved_tensors
+        total = None
+        for start in range(0, weight.shape[0], VOCAB_CHUNK):
+            part = torch.matmul(grad_logits[..., start:start + VOCAB_CHUNK].to(weight.dtype), weight[start:start + VOCAB_CHUNK]).double()
+            total = part if total is None else total + part
+        return total.to(grad_logits.dtype), None, None
+
+
+def project_vocab(lm_head, hidden: torch.Tensor) -> torch.Tensor:
+    """Logits of ``hidden`` rows; a plain linear output layer gets the accurate backward."""
+    if type(lm_head) is torch.nn.Linear:
+        return _VocabProjection.apply(hidden, lm_head.weight, lm_head.bias)
+    return lm_head(hidden)
+
+
 def reduce(values: torch.Tensor, how: Reduction) -> torch.Tensor:
     """Collapse the embedding dimension (last) of per-token vectors."""
     if how == "l2":
@@ -93,7 +130,7 @@ class GradientEngine:
         """Scores of every prompt token for the verbalizer ``targets[i]`` after ``prompts[i]``."""
         encs = [self.tokenizer(p, return_offsets_mapping=True) for p in prompts]
         tids = [self.backend.verbalizer_ids(t) for t in targets]
-        lengths = [len(e.input_ids) + len(t) for e, t in zip(encs, tids)]
+        lengths = [len(e.input_ids) + len(t) - 1 for e, t in zip(encs, tids)]  # rows fed: prompt + label tokens but the last
         out: list[TokenAttributions | None] = [None] * len(prompts)
         for batch in plan_batches(lengths, self.max_batch_tokens, self.max_batch_size):
             results = self._batch([list(encs[i].input_ids) for i in batch], [tids[i] for i in batch], config)
@@ -103,50 +140,51 @@ class GradientEngine:
 
     def _batch(self, prompt_ids: list[list[int]], target_ids: list[tuple[int, ...]], config: AttributionConfig):
         device = self.backend.device
-        seqs = [p + list(t) for p, t in zip(prompt_ids, target_ids)]
+        # Each row is the prompt and the label's tokens but the last: the last token is only
+        # predicted, never read, so feeding it would cost one position per row for nothing.
+        seqs = [p + list(t[:-1]) for p, t in zip(prompt_ids, target_ids)]
         ids, mask, pos = (x.to(device) for x in left_pad(seqs, self.tokenizer.pad_token_id))
         width = ids.shape[1]
-        last = max(len(t) for t in target_ids) + 1
+        # the last ``last`` positions hold every row's answer position (the one predicting
+        # its first label token, width - len(t)) and the positions predicting the rest
+        last = max(len(t) for t in target_ids)
+        row_idx = [b for b, t in enumerate(target_ids) for _ in t]
+        col_idx = [width - len(t) + j for t in target_ids for j in range(len(t))]
+        tok_idx = [tok for t in target_ids for tok in t]
+        r = torch.tensor(row_idx, device=device)
+        c = torch.tensor(col_idx, device=device)
+        tok = torch.tensor(tok_idx, device=device)
         with torch.no_grad():
             embeds = self.embed(ids)
-        embeds = embeds.detach().requires_grad_(True)
+        embeds.requires_grad_(True)
         with torch.enable_grad(), attention_capture.capture_last_rows(last) as rows:
             hidden = self.decoder(inputs_embeds=embeds, attention_mask=mask, position_ids=pos, use_cache=False).last_hidden_state
-            # positions predicting each label token: answer position = width - len(t) - 1
-            row_idx, col_idx, tok_idx = [], [], []
-            for b, t in enumerate(target_ids):
-                for j, tok in enumerate(t):
-                    row_idx.append(b)
-                    col_idx.append(width - len(t) - 1 + j)
-                    tok_idx.append(tok)
-            r = torch.tensor(row_idx, device=device)
-            logits = self.lm_head(hidden[r, torch.tensor(col_idx, device=device)]).float()
-            tok = torch.tensor(tok_idx, device=device)
+            logits = project_vocab(self.lm_head, hidden[r, c]).float()
             token_logp = torch.log_softmax(logits, dim=-1).gather(1, tok[:, None]).squeeze(1)
-            seq_logp = torch.zeros(len(seqs), device=device).index_add(0, r, token_logp)
+            seq_logp = torch.zeros(len(seqs), device=device, dtype=token_logp.dtype).index_add(0, r, token_logp)
             if config.target == "log_probability":
                 objective = seq_logp
             elif config.target == "probability":
                 objective = seq_logp.exp()
             else:
-                objective = torch.zeros(len(seqs), device=device).index_add(0, r, logits.gather(1, tok[:, None]).squeeze(1))
+                objective = torch.zeros(len(seqs), device=device, dtype=logits.dtype).index_add(0, r, logits.gather(1, tok[:, None]).squeeze(1))
             (grad,) = torch.autograd.grad(objective.sum(), embeds)
-        saliency = reduce(grad.detach(), config.reduction)
-        ixg = reduce(grad.detach() * embeds.detach(), config.reduction)
-        layers = torch.stack(rows)  # (L, B, H, last, K)
-        if config.attention == "last_layer":
-            layers = layers[-1:]
-        att = layers.mean(dim=(0, 2))  # (B, last, K)
+        embeds = embeds.detach()
+        saliency = reduce(grad, config.reduction).float().cpu().numpy()
+        ixg = reduce(grad * embeds, config.reduction).float().cpu().numpy()
+        layers = rows[-1:] if config.attention == "last_layer" else rows
+        att = torch.stack(layers).mean(dim=(0, 2))  # (B, last, K): mean over layers and heads
+        answer = torch.tensor([last - len(t) for t in target_ids], device=att.device)
+        att = att[torch.arange(len(seqs), device=att.device), answer].float().cpu().numpy()  # (B, K)
+        seq_lp = seq_logp.detach().cpu().tolist()
         results = []
         for b, (p, t) in enumerate(zip(prompt_ids, target_ids)):
-            start = width - len(p) - len(t)
+            start = width - len(p) - (len(t) - 1)
             span = slice(start, start + len(p))
-            answer_row = last - len(t) - 1
             results.append((
-                att[b, answer_row, span].cpu().numpy().astype(np.float64),
-                saliency[b, span].cpu().numpy().astype(np.float64),
-                ixg[b, span].cpu().numpy().astype(np.float64),
-                float(seq_logp[b].detach()),
+                att[b, span].astype(np.float64),
+                saliency[b, span].astype(np.float64),
+                ixg[b, span].astype(np.float64),
+                float(seq_lp[b]),
             ))
         return results
-

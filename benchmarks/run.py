@@ -1,0 +1,139 @@
+"""A full ``faithscope run`` with a per-stage breakdown, and a FEVER memory check.
+
+Default mode: ``faithscope.runs.runner.run(RunConfig(...))`` on N examples (default 300) of
+e-SNLI or FEVER with all default methods into a fresh directory, then the stages' seconds and
+items/s from the result store (``store.timings()``: label scoring, attribution, prompting
+generation, baselines, masking) and the process's peak resident memory.
+
+``--memory-check``: attention + saliency + Input x Gradient (one engine call) over the
+longest FEVER attribution prompts with the given token budget (default: faithscope's), and
+the peak resident memory (target: under 6 GiB).
+
+Usage::
+
+    python benchmarks/run.py --dataset esnli -n 300
+    python benchmarks/run.py --dataset fever -n 300 --max-batch-tokens 1024
+    python benchmarks/run.py --memory-check --n-longest 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = (("label_scoring", "label scoring"), ("attribution", "attribution (attention+saliency+IxG)"),
+          ("prompting_generation", "prompting generation"), ("baselines", "baselines (random/human/all)"), ("masking", "masking (flip rate)"))
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # Linux: KiB
+
+
+def current_rss_gib() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 3
+    except OSError:
+        return float("nan")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    from faithscope.models.batching import DEFAULT_MAX_BATCH_TOKENS
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", default="esnli", choices=("esnli", "fever"))
+    ap.add_argument("-n", type=int, default=300, help="examples (the first N of the file)")
+    ap.add_argument("--output-dir", default=None, help="run directory (default: a fresh temporary directory)")
+    ap.add_argument("--max-batch-tokens", type=int, default=DEFAULT_MAX_BATCH_TOKENS)
+    ap.add_argument("--batch-size", type=int, default=None, help="examples per chunk (RunConfig.batch_size; default: RunConfig's)")
+    ap.add_argument("--methods", default=None, help="comma-separated methods (default: all default methods)")
+    ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    ap.add_argument("--data-dir", default=os.environ.get("FAITHSCOPE_DATA") or str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--progress", action="store_true", help="show progress bars")
+    ap.add_argument("--memory-check", action="store_true", help="FEVER memory check instead of a run")
+    ap.add_argument("--n-longest", type=int, default=12, help="--memory-check: how many of the longest FEVER prompts")
+    return ap.parse_args(argv)
+
+
+def full_run(args) -> int:
+    from faithscope.methods import DEFAULT_METHODS
+    from faithscope.runs.config import RunConfig
+    from faithscope.runs.runner import run
+
+    out = Path(args.output_dir) if args.output_dir else Path(tempfile.mkdtemp(prefix="faithscope-bench-"))
+    if out.exists() and any(out.iterdir()):
+        print(f"{out} is not empty: pass a fresh --output-dir (a reused one would resume, not rerun)", file=sys.stderr)
+        return 2
+    kw = {"batch_size": args.batch_size} if args.batch_size else {}
+    methods = tuple(args.methods.split(",")) if args.methods else DEFAULT_METHODS
+    config = RunConfig(dataset=args.dataset, data_dir=args.data_dir, n=args.n, first=True, methods=methods, output_dir=str(out),
+                       max_batch_tokens=args.max_batch_tokens, progress=args.progress, **kw)
+    start = time.perf_counter()
+    result = run(config)
+    wall = time.perf_counter() - start
+    timings = result.store.timings()
+    n = len(result.examples)
+    print(f"faithscope run: dataset={args.dataset} examples={n} methods={','.join(methods)} max_batch_tokens={args.max_batch_tokens} "
+          f"threads={args.threads} output={out}")
+    print(f"{'stage':<40} {'seconds':>9} {'items':>7} {'items/s':>8}")
+    names = dict(STAGES)
+    for stage in [s for s, _ in STAGES if s in timings] + sorted(set(timings) - set(names)):
+        sec, items = timings[stage]
+        print(f"{names.get(stage, stage):<40} {sec:9.1f} {items:7d} {items / sec if sec else float('nan'):8.2f}")
+    staged = sum(sec for sec, _ in timings.values())
+    print(f"{'sum of stages':<40} {staged:9.1f}")
+    print(f"{'whole run (incl. model and data loading)':<40} {wall:9.1f} {n:7d} {n / wall:8.2f}")
+    print(f"peak RSS: {peak_rss_gib():.2f} GiB; machine load (1-min average): {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    return 0
+
+
+def memory_check(args) -> int:
+    from faithscope.data import load_dataset
+    from faithscope.models.gradients import AttributionConfig, GradientEngine
+    from faithscope.models.hf import HFBackend
+    from faithscope.models.loading import load_model
+    from faithscope.tasks import load_task
+    from faithscope.tasks.fit import PromptBuilder
+
+    loaded = load_model()
+    backend = HFBackend(loaded, max_batch_tokens=args.max_batch_tokens)
+    engine = GradientEngine(backend, max_batch_tokens=args.max_batch_tokens)
+    data = load_dataset("fever", args.data_dir)
+    task = load_task(data.task)
+    builder = PromptBuilder(task, backend)
+    verbal = builder.verbalizers()
+    fitted = [(builder.attribution(e), e) for e in data.examples]
+    ranked = sorted(fitted, key=lambda fe: -backend.count_tokens(fe[0].text))[: args.n_longest]
+    prompts = [f.text for f, _ in ranked]
+    targets = [verbal[e.label] for _, e in ranked]
+    lengths = [backend.count_tokens(p) for p in prompts]
+    after_load = peak_rss_gib()
+    rss_before = current_rss_gib()
+    start = time.perf_counter()
+    engine.attribute(prompts, targets, AttributionConfig())
+    sec = time.perf_counter() - start
+    peak = peak_rss_gib()
+    print(f"FEVER memory check: {len(prompts)} longest of {len(data.examples)} attribution prompts, tokens {min(lengths)}..{max(lengths)}, "
+          f"max_batch_tokens={args.max_batch_tokens}, threads={args.threads}")
+    print(f"attribution (attention+saliency+IxG): {sec:.1f} s ({len(prompts) / sec:.2f} ex/s)")
+    print(f"RSS before attribution {rss_before:.2f} GiB; peak RSS after model load {after_load:.2f} GiB; peak RSS overall {peak:.2f} GiB "
+          f"(target < 6 GiB: {'ok' if peak < 6 else 'EXCEEDED'})")
+    return 0 if peak < 6 else 1
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    return memory_check(args) if args.memory_check else full_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
