@@ -1,9 +1,12 @@
 """Attention, saliency and Input x Gradient for a batch from ONE forward and ONE backward.
 
-Each row is an attribution prompt followed by its target label's verbalizer tokens
-(teacher-forced). Gradients flow to the input embeddings only (weights are frozen); logits are
-computed only at the positions that predict the label tokens; the attention row of the answer
-position is captured during the same forward (see ``attention_capture``).
+Each row is an attribution prompt followed by its target label's verbalizer tokens but the
+last (teacher-forced; the last one is only predicted). Gradients flow to the input embeddings
+only (weights are frozen); logits are computed only at the positions that predict the label
+tokens, with an accurate backward through the output layer (``_VocabProjection``); the
+attention row of the answer position is captured during the same forward (see
+``attention_capture``). Batches follow a token budget (``batching.plan_batches``); results come
+back in input order.
 
 Conventions (recorded with every result):
 - ``target``: ``probability`` (the paper's / Inseq's default: probability of the label's token
@@ -89,9 +92,10 @@ class _VocabProjection(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_logits):
         (weight,) = ctx.saved_tensors
+        acc = torch.float32 if weight.device.type == "mps" else torch.float64  # MPS has no float64
         total = None
         for start in range(0, weight.shape[0], VOCAB_CHUNK):
-            part = torch.matmul(grad_logits[..., start:start + VOCAB_CHUNK].to(weight.dtype), weight[start:start + VOCAB_CHUNK]).double()
+            part = torch.matmul(grad_logits[..., start:start + VOCAB_CHUNK].to(weight.dtype), weight[start:start + VOCAB_CHUNK]).to(acc)
             total = part if total is None else total + part
         return total.to(grad_logits.dtype), None, None
 
@@ -169,9 +173,9 @@ class GradientEngine:
             else:
                 objective = torch.zeros(len(seqs), device=device, dtype=logits.dtype).index_add(0, r, logits.gather(1, tok[:, None]).squeeze(1))
             (grad,) = torch.autograd.grad(objective.sum(), embeds)
-        embeds = embeds.detach()
-        saliency = reduce(grad, config.reduction).float().cpu().numpy()
-        ixg = reduce(grad * embeds, config.reduction).float().cpu().numpy()
+        grad, embeds = grad.float(), embeds.detach().float()  # reduce in float32 whatever the model dtype
+        saliency = reduce(grad, config.reduction).cpu().numpy()
+        ixg = reduce(grad * embeds, config.reduction).cpu().numpy()
         layers = rows[-1:] if config.attention == "last_layer" else rows
         att = torch.stack(layers).mean(dim=(0, 2))  # (B, last, K): mean over layers and heads
         answer = torch.tensor([last - len(t) for t in target_ids], device=att.device)
