@@ -18,8 +18,6 @@ from faithscope.models.openai import (
     HTTPStatusServerError,
     OpenAIBackend,
     _retry_after,
-    match_first_tokens,
-    parse_label_reply,
 )
 from faithscope.models.request_cache import RequestCache
 
@@ -203,31 +201,6 @@ def test_connection_refused_is_a_server_error():
     b = OpenAIBackend("http://127.0.0.1:9/v1", "m", max_retries=1, **FAST)
     with pytest.raises(ServerError, match="connection failed.*2 attempt"):
         b.generate(["p"], 2)
-
-
-def test_first_token_matching_rules():
-    top = {" e": -3.0, " entail": -1.0, "entailment": -0.5, "Ġneutral": -2.0, " n": -0.1}
-    matched, missing = match_first_tokens(top, NLI)
-    assert matched == {"entailment": " entail", "neutral": "Ġneutral"} and missing == ("contradiction",)
-    # two labels whose best token is the same cannot be told apart: both missing
-    matched, missing = match_first_tokens({" p": -0.1}, {"psych": " psychologist", "phys": " physician"})
-    assert matched == {} and missing == ("psych", "phys")
-
-
-def test_exact_first_tokens_from_the_tokenizer_replace_the_prefix_rule():
-    top = {" contra": -7.5, " entail": -5.0, " Neutral": -8.0}
-    matched, missing = match_first_tokens(top, NLI, {"contradiction": " contradiction", "entailment": " entail"})
-    assert matched == {"entailment": " entail"} and missing == ("contradiction", "neutral")
-    matched, _ = match_first_tokens({"entail": -1.0}, NLI, {"entailment": " entail"})
-    assert matched == {"entailment": "entail"}  # a tokenizer that drops the leading space
-
-
-def test_reply_parsing():
-    assert parse_label_reply(' "Entailment."', NLI) == "entailment"
-    assert parse_label_reply("**neutral**", NLI) == "neutral"
-    assert parse_label_reply("neutrality", NLI) is None
-    assert parse_label_reply("The answer is neutral", NLI) is None
-    assert parse_label_reply("", NLI) is None
 
 
 def test_retry_after_header():
