@@ -8,9 +8,10 @@ caller's ``on_error`` handler (``load_dataset(..., skip_invalid=True)`` counts t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import ConfigError, DataError
 
@@ -85,3 +86,14 @@ def check_words(words: tuple[str, ...], path: Path, line: int, field: str) -> tu
     if not words:
         raise DataError(str(path), line, field, "empty text")
     return words
+
+
+def parse_json_object(raw: str, path: Path, line: int) -> dict[str, Any]:
+    """One JSON Lines record as a dict, or a DataError naming the file, line and problem."""
+    try:
+        rec = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise DataError(str(path), line, None, f"not valid JSON: {e.msg} (column {e.colno})") from None
+    if not isinstance(rec, dict):
+        raise DataError(str(path), line, None, "a record must be a JSON object")
+    return rec

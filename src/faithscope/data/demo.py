@@ -17,13 +17,12 @@ hypothesis words. There is one annotator (the authors), so ``annotator_rationale
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, emit, read_text, source_name
+from .common import ErrorHandler, check_label, check_words, emit, parse_json_object, read_text, source_name
 from .words import parse_marked
 
 LABELS = ("entailment", "contradiction", "neutral")
@@ -57,12 +56,7 @@ def load(
 
 
 def _parse(raw: str, path: Path, line: int) -> Example:
-    try:
-        rec = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise DataError(str(path), line, None, f"not valid JSON: {e.msg} (column {e.colno})") from None
-    if not isinstance(rec, dict):
-        raise DataError(str(path), line, None, "a record must be a JSON object")
+    rec = parse_json_object(raw, path, line)
     for key in KEYS:
         if not isinstance(rec.get(key), str):
             raise DataError(str(path), line, key, "missing key or not a string")

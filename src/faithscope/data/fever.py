@@ -10,14 +10,13 @@ mis-cut document or a shifted offset is a DataError, not a silently wrong ration
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, parse_json_object, read_text, source_name
 from .words import split_words
 
 LABELS = ("supports", "refutes")
@@ -51,12 +50,7 @@ def read_jsonl(path: Path, docs_dir: Path, *, on_error: ErrorHandler | None = No
 
 
 def _parse_record(raw: str, path: Path, line: int, docs_dir: Path, docs: dict[str, tuple[str, ...]]) -> Example:
-    try:
-        rec = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise DataError(str(path), line, None, f"not valid JSON: {e.msg} (column {e.colno})") from None
-    if not isinstance(rec, dict):
-        raise DataError(str(path), line, None, "a record must be a JSON object")
+    rec = parse_json_object(raw, path, line)
     for key in REQUIRED_KEYS:
         if key not in rec:
             raise DataError(str(path), line, key, "missing key")

@@ -22,7 +22,6 @@ Annotator and session ids are used only for filtering and are never put in an Ex
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, parse_json_object, read_text, source_name
 from .words import split_words, word_spans
 
 LABELS = ("psychologist", "surgeon", "nurse", "dentist", "physician")
@@ -90,12 +89,7 @@ def is_excluded(annotator_id: str) -> bool:
 
 
 def _add_record(raw: str, path: Path, line: int, bios: dict[str, _Bio], accept_only: bool) -> None:
-    try:
-        rec = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise DataError(str(path), line, None, f"not valid JSON: {e.msg} (column {e.colno})") from None
-    if not isinstance(rec, dict):
-        raise DataError(str(path), line, None, "a record must be a JSON object")
+    rec = parse_json_object(raw, path, line)
     for key in ("text", "label", "_annotator_id"):
         if key not in rec:
             raise DataError(str(path), line, key, "missing key")

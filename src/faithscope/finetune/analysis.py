@@ -29,6 +29,7 @@ import numpy as np
 
 from ..metrics import Correlation, mean_std, skewness
 from ..reports.epochs import Epochs, correlations, sorted_epochs
+from ..reports.json_safe import json_safe
 from ..reports.rundata import RunData, load_run
 
 SKEW_METHOD = "input_x_gradient"
@@ -191,16 +192,6 @@ def markdown_summary(epochs: Epochs, skew: Mapping[str, Any] | None, methods: li
     return "\n".join(lines) + "\n"
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def write_analysis(output_dir: Path | str, epochs: Epochs, methods: list[str] | None = None, label: str = "fine-tune") -> dict[str, list[Path]]:
     """Write tables, skewness and figures of a fine-tune into ``OUTPUT/analysis``."""
     from ..reports.epoch_tables import correlation_table, epoch_table
@@ -218,14 +209,14 @@ def write_analysis(output_dir: Path | str, epochs: Epochs, methods: list[str] | 
     skew = skewness_before_after(output_dir, epochs)
     if skew is not None:
         path = out / "skewness.json"
-        path.write_text(json.dumps(_json_safe(skew), indent=1), encoding="utf-8")
+        path.write_text(json.dumps(json_safe(skew), indent=1), encoding="utf-8")
         files["skewness"] = [path]
         files["figA2_skewness"] = plot_skewness(skew, out / "plots" / "figA2_skewness")
     files.update(epoch_plots(epochs, out / "plots"))
     corr = {"table3": {m: {"r": c.r, "p": c.p, "n": c.n, "reason": c.reason} for m, c in table3(epochs).items()},
             "table5": {m: {"r": c.r, "p": c.p, "n": c.n, "reason": c.reason} for m, c in table5(epochs).items()}}
     cpath = out / "tables_3_5.json"
-    cpath.write_text(json.dumps(_json_safe(corr), indent=1), encoding="utf-8")
+    cpath.write_text(json.dumps(json_safe(corr), indent=1), encoding="utf-8")
     files["tables_3_5"] = [cpath]
     md = out / "analysis.md"
     md.write_text(markdown_summary(epochs, skew, methods), encoding="utf-8")

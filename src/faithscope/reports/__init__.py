@@ -25,6 +25,7 @@ from .compose import RunTables, compute, first_outputs, records_first_outputs, r
 from .epoch_tables import correlation_table, epoch_table
 from .epochs import epoch_summary
 from .html import write_html
+from .json_safe import json_safe
 from .plots import run_plots
 from .render import Table, write_table
 from .rundata import RunData, load_run
@@ -50,17 +51,6 @@ class ReportResult:
 
     def all_files(self) -> list[Path]:
         return [p for paths in self.files.values() for p in paths]
-
-
-def _json_safe(value: object) -> object:
-    """NaN/inf -> None (strict JSON), recursively; tuples become lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _default_out_dir(run_dirs: Sequence[Path], out_dir: Path | str | None) -> Path:
@@ -102,7 +92,7 @@ def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = No
     summary = out / "summary.json"
     payload = {"runs": [rt.summary.as_dict() | {"run_dir": str(rt.data.run_dir), "epochs": rt.data.epochs} for rt in runs],
                "bootstrap_resamples": bootstrap_resamples, "seed": seed}
-    summary.write_text(json.dumps(_json_safe(payload), indent=1, default=str, allow_nan=False), encoding="utf-8")
+    summary.write_text(json.dumps(json_safe(payload), indent=1, default=str, allow_nan=False), encoding="utf-8")
     files["summary"] = [summary]
     figures = run_plots(runs, out / "plots")
     files["plots"] = [p for paths in figures.values() for p in paths]
