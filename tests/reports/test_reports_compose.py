@@ -9,6 +9,9 @@ import pytest
 from faithscope.reports import build_report
 from faithscope.reports.compose import compute, diff_pair
 from faithscope.reports.rundata import load_run
+from faithscope.runs.store import ResultStore
+
+from .conftest import build_store
 
 
 def test_two_runs_pretrained_and_finetuned_get_a_difference(make_run, tmp_path):
@@ -39,3 +42,32 @@ def test_no_difference_across_datasets_or_two_pretrained_runs(make_run):
     assert diff_pair([a, b]) is None
     assert diff_pair([a, c]) is None
     assert diff_pair([a]) is None
+
+
+def test_finetune_directory_stands_for_epoch_0_and_its_last_epoch(tmp_path):
+    ft = tmp_path / "ft"
+    build_store(ft / "epoch_0")
+    build_store(ft / "epoch_1", adapter=str(ft / "adapters" / "epoch_1"))
+    build_store(ft / "epoch_2", adapter=str(ft / "adapters" / "epoch_2"), attention_e3=(3, 4, 5))
+    store = ResultStore.in_dir(ft)  # the fine-tune's own store: epoch summaries only, no predictions
+    store.set_meta(config={"dataset": "tiny_set & co", "model": {"adapter": None}}, model_identity={"model": "tiny-model"})
+    for e, acc in ((0, 0.3), (1, 0.5), (2, 0.7)):
+        store.put_epoch(e, {"accuracy": acc, "zero_rate": 0.3})
+    store.close()
+    result = build_report([ft], bootstrap_resamples=10)
+    assert [rt.data.run_dir.name for rt in result.runs] == ["epoch_0", "epoch_2"]
+    assert [rt.data.state for rt in result.runs] == ["pre-trained", "fine-tuned (epoch_2)"]
+    assert not result.runs[0].data.epochs and sorted(result.runs[1].data.epochs) == [0, 1, 2]
+    row = next(line for line in (result.out_dir / "table2_alignment.md").read_text().splitlines() if line.startswith("| Attention"))
+    assert "83.33 (+33.33)" in row
+    assert "epochs" in result.files and result.out_dir == ft / "report"
+    assert all(rt.summary.n_examples == 3 for rt in result.runs)
+
+
+def test_a_store_without_predictions_is_not_called_collapsed(tmp_path):
+    store = ResultStore.in_dir(tmp_path / "empty")
+    store.set_meta(config={"dataset": "d"}, model_identity={"model": "m"}, labels=["a", "b"])
+    store.close()
+    summary = compute(load_run(tmp_path / "empty"), 10).summary
+    assert summary.n_predicted == 0
+    assert not any("collapsed" in w for w in summary.warnings)

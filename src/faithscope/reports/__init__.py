@@ -28,7 +28,7 @@ from .html import write_html
 from .json_safe import json_safe
 from .plots import run_plots
 from .render import Table, write_table
-from .rundata import RunData, load_run
+from .rundata import RunData, load_report_runs, load_run
 from .summary import MASK_ALL_THRESHOLD, RunSummary, summarize
 
 
@@ -58,7 +58,7 @@ def _default_out_dir(run_dirs: Sequence[Path], out_dir: Path | str | None) -> Pa
         return Path(out_dir)
     if len(run_dirs) == 1:
         return run_dirs[0] / "report"
-    raise ConfigError("several run directories are composed into one report: give an output directory (--output-dir)")
+    raise ConfigError("several run directories are composed into one report: give an output directory (--out DIR)")
 
 
 def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = None, bootstrap_resamples: int = 1000, seed: int = 0,
@@ -74,7 +74,7 @@ def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = No
     if isinstance(bootstrap_resamples, bool) or not isinstance(bootstrap_resamples, int) or bootstrap_resamples < 1:
         raise ConfigError(f"bootstrap resamples must be a positive integer, got {bootstrap_resamples!r}")
     out = _default_out_dir(dirs, out_dir)
-    runs = [compute(load_run(d), bootstrap_resamples, seed) for d in dirs]
+    runs = [compute(data, bootstrap_resamples, seed) for d in dirs for data in load_report_runs(d)]
     out.mkdir(parents=True, exist_ok=True)
     tables = [first_outputs(runs), table2(runs), table4(runs)]
     files: dict[str, list[Path]] = {
@@ -84,7 +84,7 @@ def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = No
     }
     for i, rt in enumerate(runs, start=1):
         if rt.data.epochs:
-            suffix = f"_run{i}" if len(runs) > 1 else ""
+            suffix = f"_run{i}" if sum(bool(r.data.epochs) for r in runs) > 1 else ""
             for name, (table, records) in (("epochs", epoch_table(rt.data.epochs, rt.data.label)),
                                            ("correlations", correlation_table(rt.data.epochs, rt.data.label))):
                 tables.append(table)

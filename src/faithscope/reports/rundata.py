@@ -130,3 +130,26 @@ def read_store(store: ResultStore, run_dir: Path | None = None) -> RunData:
         timings=store.timings(),
         epochs=store.epochs(),
     )
+
+
+def load_report_runs(run_dir: Path | str) -> list[RunData]:
+    """The runs one directory contributes to a report's columns.
+
+    A plain run directory is one run. A ``faithscope finetune`` output directory keeps only
+    epoch summaries in its own store and one full evaluation run per epoch in ``epoch_E/``: it
+    stands for its pre-trained run (epoch 0) and its last evaluated epoch, so Tables 2 and 4
+    show both with the fine-tuned minus pre-trained differences; the epoch summaries (for the
+    per-epoch tables and figures) travel with the last epoch's run.
+    """
+    data = load_run(run_dir)
+    if data.predictions or not data.epochs:
+        return [data]
+    epoch_runs = {int(p.name.split("_", 1)[1]): p for p in Path(run_dir).glob("epoch_*")
+                  if p.name.split("_", 1)[1].isdigit() and (p / "results.sqlite").is_file()}
+    if not epoch_runs:
+        return [data]
+    first, last = min(epoch_runs), max(epoch_runs)
+    runs = [load_run(epoch_runs[e]) for e in sorted({first, last})]
+    runs[-1].epochs = data.epochs
+    return runs
+

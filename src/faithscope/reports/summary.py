@@ -80,7 +80,7 @@ class RunSummary:
             out.append(self.mask_all.message)
         if self.n_predicted < self.n_examples:
             out.append(f"only {self.n_predicted} of {self.n_examples} examples have a prediction (run unfinished?)")
-        if self.pred_counts and max(self.pred_counts.values()) == self.n_predicted and len(self.labels) > 1:
+        if self.n_predicted and max(self.pred_counts.values(), default=0) == self.n_predicted and len(self.labels) > 1:
             only = max(self.pred_counts, key=self.pred_counts.__getitem__)
             out.append(f"the model predicts {only!r} for every example (collapsed onto one label)")
         return out
