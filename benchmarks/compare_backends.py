@@ -50,7 +50,10 @@ def main() -> None:
     with LlamaServer(embedded_gguf_path(), n_ctx=4096, n_threads=args.server_threads, model_alias="smollm2") as url:
         t0 = time.perf_counter()
         srv = run(RunConfig(**common, output_dir=str(out / "llama_cpp"), backend="openai", base_url=url,
-                            model=ModelSpec(name="smollm2"), top_logprobs=args.top_logprobs, concurrency=1))
+                            model=ModelSpec(name="smollm2"), top_logprobs=args.top_logprobs, concurrency=1,
+                            # llama-cpp-python's server applies repeat_penalty 1.1 by default, even at
+                            # temperature 0; 1.0 makes its replies greedy like the transformers backend's
+                            extra_body={"repeat_penalty": 1.0}))
         t_srv = time.perf_counter() - t0
     for res in (hf, srv):
         print(print_summary(build_report([res.run_dir])))

@@ -27,6 +27,9 @@ def run_cli(args, capsys):
     (["run", "--backend", "openai"], "--base-url"),
     (["report", "/nonexistent/run"], "not a faithscope run directory"),
     (["run", "--bogus-flag"], "No such option"),
+    (["run", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--extra-body", "{repeat"], "--extra-body: not valid JSON"),
+    (["run", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--extra-body", "[1]"], "must be a JSON object"),
+    (["run", "--extra-body", '{"repeat_penalty": 1.0}'], "needs --backend openai"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle, capsys):
     code, out, err = run_cli(args, capsys)

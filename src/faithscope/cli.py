@@ -6,6 +6,7 @@ line on stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -25,6 +26,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Is an LLM's rationale true to the model and close to a human's?")
 list_app = typer.Typer(add_completion=False, no_args_is_help=True, help="List tasks, datasets, models and methods.")
 app.add_typer(list_app, name="list")
+
+
+def _json_object(value: str | None, option: str) -> dict | None:
+    """A JSON object given on the command line, or a one-line error naming the option."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{option}: not valid JSON ({e.msg} at column {e.colno})") from None
+    if not isinstance(parsed, dict):
+        raise ConfigError(f"{option}: must be a JSON object such as '{{\"repeat_penalty\": 1.0}}'")
+    return parsed
 
 
 def _methods(value: str) -> tuple[str, ...]:
@@ -56,6 +70,7 @@ def run(
     endpoint: str = typer.Option("completions", help="completions (same string as the transformers backend) | chat"),
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key (never stored)."),
     top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request (llama.cpp allows thousands; OpenAI 20)."),
+    extra_body: Optional[str] = typer.Option(None, help="--backend openai: JSON object of extra request fields, e.g. '{\"repeat_penalty\": 1.0}' for llama.cpp (its default 1.1 makes temperature 0 not greedy)."),
     prompt_format: str = typer.Option("plain", help="plain | chat (wrap prompts in the model's chat template)"),
     max_length: Optional[int] = typer.Option(None, help="Context window override; longer inputs are truncated (recorded)."),
     target: str = typer.Option("probability", help="Attribution target: probability | log_probability | logit"),
@@ -89,7 +104,7 @@ def run(
     config = RunConfig(
         dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
-        endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
+        endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, extra_body=_json_object(extra_body, '--extra-body'), prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
         mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, batch_size=batch_size,
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )

@@ -173,6 +173,15 @@ def test_chat_endpoint_sends_one_user_message(fault_server):
     assert backend(server, endpoint="chat").generate(["x"], 3) == [" entailment"]
 
 
+def test_extra_body_fields_are_sent_and_cannot_override_ours(fault_server):
+    server = fault_server()
+    backend(server, extra_body={"repeat_penalty": 1.0}).generate(["x"], 3)
+    body = server.bodies[0]
+    assert body["repeat_penalty"] == 1.0 and body["temperature"] == 0 and body["prompt"] == "x"
+    with pytest.raises(ConfigError, match="may not override temperature"):
+        OpenAIBackend("http://127.0.0.1:1/v1", "m", extra_body={"temperature": 0.7})
+
+
 def test_concurrency_limit_is_respected(fault_server):
     server = fault_server(default="slow", slow_s=0.15)
     out = backend(server, concurrency=2).generate([f"p{i}" for i in range(6)], 2)

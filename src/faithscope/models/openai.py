@@ -58,6 +58,10 @@ NO_GRADIENT_REASON = (
     "and log-probabilities — use --backend transformers"
 )
 DEFAULT_CONTEXT_WINDOW = 8192
+#: Request fields faithscope sets itself; ``extra_body`` adds server-specific ones beside them,
+#: e.g. ``{"repeat_penalty": 1.0}`` for llama-cpp-python, whose server applies a repeat penalty
+#: of 1.1 by default even at temperature 0 (so its "greedy" replies are not greedy).
+RESERVED_BODY_KEYS = frozenset({"model", "prompt", "messages", "max_tokens", "temperature", "n", "stream", "logprobs", "top_logprobs"})
 
 
 class HTTPStatusServerError(ServerError):
@@ -98,6 +102,7 @@ class OpenAIBackend(Backend):
         context_window: int | None = None,
         top_logprobs: int = 20,
         label_max_tokens: int = 8,
+        extra_body: Mapping[str, Any] | None = None,
     ):
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url must start with http:// or https:// (got {base_url!r})")
@@ -108,6 +113,10 @@ class OpenAIBackend(Backend):
         self.base_url, self.model, self.endpoint = base_url.rstrip("/"), model, endpoint
         self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
         self.concurrency, self.top_logprobs, self.label_max_tokens = concurrency, top_logprobs, label_max_tokens
+        reserved = sorted(set(extra_body or {}) & RESERVED_BODY_KEYS)
+        if reserved:
+            raise ConfigError(f"extra body fields may not override {', '.join(reserved)}")
+        self.extra_body = dict(extra_body or {})
         self.cache = RequestCache(cache) if isinstance(cache, (str, Path)) else cache
         self._context_window = context_window
         self._api_key = os.environ.get(api_key_env) or None
@@ -252,7 +261,7 @@ class OpenAIBackend(Backend):
         return "/completions" if self.endpoint == "completions" else "/chat/completions"
 
     def _body(self, prompt: str, max_tokens: int, logprobs: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "max_tokens": max_tokens, "temperature": 0, "n": 1, "stream": False}
+        body: dict[str, Any] = {**self.extra_body, "model": self.model, "max_tokens": max_tokens, "temperature": 0, "n": 1, "stream": False}
         if self.endpoint == "completions":
             body["prompt"] = prompt
             if logprobs:

@@ -43,6 +43,8 @@ class RunConfig:
     endpoint: str = "completions"
     api_key_env: str = "OPENAI_API_KEY"
     top_logprobs: int = 20
+    extra_body: dict[str, Any] | None = None
+    """--backend openai: server-specific request fields sent with every request (a result key)."""
     prompt_format: str = "plain"
     max_length: int | None = None
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
@@ -65,6 +67,8 @@ class RunConfig:
             raise ConfigError(f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.backend == "openai" and not self.base_url:
             raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8080/v1)")
+        if self.extra_body and self.backend != "openai":
+            raise ConfigError("--extra-body is sent to a server: it needs --backend openai")
         if self.n is not None and self.n < 1:
             raise ConfigError("-n must be a positive number of examples")
         for name in ("batch_size", "max_batch_tokens", "max_new_tokens", "concurrency", "max_retries"):

@@ -76,7 +76,8 @@ def make_backend(config: RunConfig, loaded_model: Any = None):
         cache.parent.mkdir(parents=True, exist_ok=True)
         return OpenAIBackend(base_url=config.base_url, model=config.model.name, api_key_env=config.api_key_env, endpoint=config.endpoint,
                              timeout=config.timeout, max_retries=config.max_retries, concurrency=config.concurrency,
-                             cache=cache, top_logprobs=config.top_logprobs, context_window=config.max_length)
+                             cache=cache, top_logprobs=config.top_logprobs, context_window=config.max_length,
+                             extra_body=config.extra_body)
     from ..models.hf import HFBackend
     from ..models.loading import load_model
 
