@@ -33,13 +33,13 @@ and are dropped.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..data import load_dataset, normalize_word, split_words
+from ..data.common import parse_json_object
 from ..errors import ConfigError, DataError
 from ..runs.config import RunConfig
 from ..runs.runner import load_examples
@@ -100,12 +100,7 @@ def read_train_file(path: str | Path, task: Task) -> list[Example]:
     for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        try:
-            rec = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise DataError(str(p), line, None, f"not valid JSON: {e.msg} (column {e.colno})") from None
-        if not isinstance(rec, dict):
-            raise DataError(str(p), line, None, "each line must be a JSON object")
+        rec = parse_json_object(raw, p, line)
         fields = {}
         for name in task.fields:
             value = rec.get(name)
