@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from faithscope.data import load_dataset
-from faithscope.methods.prompting import TOKENS_PER_LISTED_WORD
+from faithscope.methods.prompting import reply_budget
 from faithscope.models.hf import HFBackend
 from faithscope.models.loading import load_model
 from faithscope.runs.store import ResultStore
@@ -67,7 +67,7 @@ def main() -> None:
                 continue
             ex = examples[eid]
             k = len(ex.rationale)
-            budget = 16 + TOKENS_PER_LISTED_WORD * max(k, 1) if bounded else config["max_new_tokens"]
+            budget = reply_budget(bounded, k, config["max_new_tokens"])
             prompts[method][eid] = (builder.rationale(ex, ex.label, k if bounded else None, budget).text, budget)
             if x == y:
                 same += 1

@@ -17,14 +17,17 @@ TOKENS_PER_LISTED_WORD = 4
 """Generation budget per requested word: a word (~1.5 tokens) plus " | " separators."""
 
 
+def reply_budget(bounded: bool, k: int, max_new_tokens: int) -> int:
+    """New tokens allowed for a reply: room for k listed words (TOP-VAR), else ``max_new_tokens``."""
+    return 16 + TOKENS_PER_LISTED_WORD * max(k, 1) if bounded else max_new_tokens
+
+
 class PromptingMethod(RationaleMethod):
     kind = "prompting"
     bounded: ClassVar[bool]
 
     def budget(self, k: int, ctx: MethodContext) -> int:
-        if not self.bounded:
-            return ctx.options.max_new_tokens
-        return 16 + TOKENS_PER_LISTED_WORD * max(k, 1)
+        return reply_budget(self.bounded, k, ctx.options.max_new_tokens)
 
     def explain(self, requests: Sequence[RationaleRequest], ctx: MethodContext) -> list[Rationale]:
         by_budget: dict[int, list[int]] = {}
