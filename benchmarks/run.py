@@ -3,7 +3,9 @@
 Default mode: ``faithscope.runs.runner.run(RunConfig(...))`` on N examples (default 300) of
 e-SNLI or FEVER with all default methods into a fresh directory, then the stages' seconds and
 items/s from the result store (``store.timings()``: label scoring, attribution, prompting
-generation, baselines, masking) and the process's peak resident memory.
+generation, baselines, masking), each stage's peak resident memory (``store.stage_peaks()``)
+and the process's peak resident memory. ``--longest N``: the N examples of the dataset with the
+most words instead of the first N (FEVER's longest documents: the memory target).
 
 ``--memory-check``: attention + saliency + Input x Gradient (one engine call) over the
 longest FEVER attribution prompts with the given token budget (default: faithscope's), and
@@ -13,6 +15,7 @@ Usage::
 
     python benchmarks/run.py --dataset esnli -n 300
     python benchmarks/run.py --dataset fever -n 300 --max-batch-tokens 1024
+    python benchmarks/run.py --dataset fever --longest 16
     python benchmarks/run.py --memory-check --n-longest 12
 """
 
@@ -49,6 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", default="esnli", choices=("esnli", "fever"))
     ap.add_argument("-n", type=int, default=300, help="examples (the first N of the file)")
+    ap.add_argument("--longest", type=int, default=None, help="instead of -n: the N examples with the most words (whole run, all stages)")
     ap.add_argument("--output-dir", default=None, help="run directory (default: a fresh temporary directory)")
     ap.add_argument("--max-batch-tokens", type=int, default=DEFAULT_MAX_BATCH_TOKENS)
     ap.add_argument("--batch-size", type=int, default=None, help="examples per chunk (RunConfig.batch_size; default: RunConfig's)")
@@ -63,6 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def full_run(args) -> int:
     from faithscope.methods import DEFAULT_METHODS
+    from faithscope.runs.memory import process_peak_rss_mib
     from faithscope.runs.config import RunConfig
     from faithscope.runs.runner import run
 
@@ -74,22 +79,33 @@ def full_run(args) -> int:
     methods = tuple(args.methods.split(",")) if args.methods else DEFAULT_METHODS
     config = RunConfig(dataset=args.dataset, data_dir=args.data_dir, n=args.n, first=True, methods=methods, output_dir=str(out),
                        max_batch_tokens=args.max_batch_tokens, progress=args.progress, **kw)
+    subset = None
+    if args.longest:
+        from dataclasses import replace
+
+        from faithscope.runs.runner import load_examples
+
+        everything, _, _ = load_examples(replace(config, n=None))
+        subset = sorted(everything, key=lambda e: (-e.n_words, e.id))[: args.longest]
+        print(f"--longest {args.longest}: {subset[-1].n_words}..{subset[0].n_words} words of {len(everything)} examples")
     start = time.perf_counter()
-    result = run(config)
+    result = run(config, examples=subset)
     wall = time.perf_counter() - start
     timings = result.store.timings()
+    peaks = result.store.stage_peaks()
     n = len(result.examples)
     print(f"faithscope run: dataset={args.dataset} examples={n} methods={','.join(methods)} max_batch_tokens={args.max_batch_tokens} "
           f"threads={args.threads} output={out}")
-    print(f"{'stage':<40} {'seconds':>9} {'items':>7} {'items/s':>8}")
+    print(f"{'stage':<40} {'seconds':>9} {'items':>7} {'items/s':>8} {'peak RSS GiB':>13}")
     names = dict(STAGES)
     for stage in [s for s, _ in STAGES if s in timings] + sorted(set(timings) - set(names)):
         sec, items = timings[stage]
-        print(f"{names.get(stage, stage):<40} {sec:9.1f} {items:7d} {items / sec if sec else float('nan'):8.2f}")
+        peak = f"{peaks[stage] / 1024:.2f}" if stage in peaks else "n/a"
+        print(f"{names.get(stage, stage):<40} {sec:9.1f} {items:7d} {items / sec if sec else float('nan'):8.2f} {peak:>13}")
     staged = sum(sec for sec, _ in timings.values())
     print(f"{'sum of stages':<40} {staged:9.1f}")
     print(f"{'whole run (incl. model and data loading)':<40} {wall:9.1f} {n:7d} {n / wall:8.2f}")
-    print(f"peak RSS: {peak_rss_gib():.2f} GiB; machine load (1-min average): {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"peak RSS: {process_peak_rss_mib() / 1024:.2f} GiB; machine load (1-min average): {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     return 0
 
 

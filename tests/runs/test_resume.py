@@ -104,7 +104,10 @@ def test_rerun_computes_nothing_and_changed_config_is_refused(loaded_model, fres
     out = fresh
     from faithscope.runs.store import ResultStore
 
-    timings = ResultStore.open_existing(out).timings()
+    stored = ResultStore.open_existing(out)
+    timings = stored.timings()
+    assert set(stored.stage_peaks()) == set(timings)  # every timed stage has its peak memory
+    assert all(mib > 50 for mib in stored.stage_peaks().values())
     again = run(config(out), loaded_model=loaded_model)
     after = again.store.timings()
     for stage, (_, items) in after.items():

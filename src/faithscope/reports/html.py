@@ -66,7 +66,8 @@ def _kv_table(items: Mapping[str, Any]) -> str:
 
 def metadata_html(data: RunData, summary: Any) -> str:
     """Model identity, weights state, dataset, sample note, versions, config and timings."""
-    timings = {stage: f"{sec:.1f} s for {items} items" for stage, (sec, items) in data.timings.items()}
+    timings = {stage: f"{sec:.1f} s for {items} items" + (f", peak memory {data.stage_peaks[stage]:.0f} MiB" if stage in data.stage_peaks else "")
+               for stage, (sec, items) in data.timings.items()}
     basics = {"run directory": str(data.run_dir), "model": data.model_name, "weights": data.state, "dataset": data.dataset,
               "examples": summary.n_examples, "sample": data.meta.get("sample_note", ""), "masking": data.mask_strategy,
               "peak memory": f"{summary.peak_rss_mib:.0f} MiB" if summary.peak_rss_mib is not None else "not recorded"}

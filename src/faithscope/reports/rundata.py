@@ -38,6 +38,7 @@ class RunData:
     masked: list[dict[str, Any]]
     timings: dict[str, tuple[float, int]]
     epochs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    stage_peaks: dict[str, float] = field(default_factory=dict)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -129,6 +130,7 @@ def read_store(store: ResultStore, run_dir: Path | None = None) -> RunData:
         masked=store.masked(),
         timings=store.timings(),
         epochs=store.epochs(),
+        stage_peaks=store.stage_peaks(),
     )
 
 

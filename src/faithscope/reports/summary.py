@@ -62,6 +62,7 @@ class RunSummary:
     mask_all: MaskAllDiagnostic | None
     timings: dict[str, tuple[float, int]] = field(default_factory=dict)
     peak_rss_mib: float | None = None
+    stage_peak_rss_mib: dict[str, float] = field(default_factory=dict)
     sample_note: str = ""
 
     @property
@@ -97,7 +98,7 @@ class RunSummary:
             "mask_all_ci": list(self.mask_all.ci) if self.mask_all else None,
             "mask_all_low": self.mask_all.low if self.mask_all else None,
             "warnings": self.warnings, "timings": {k: list(v) for k, v in self.timings.items()},
-            "peak_rss_mib": self.peak_rss_mib, "sample_note": self.sample_note,
+            "peak_rss_mib": self.peak_rss_mib, "stage_peak_rss_mib": self.stage_peak_rss_mib, "sample_note": self.sample_note,
         }
 
 
@@ -136,5 +137,5 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
         gold_counts={lab: gold[lab] for lab in all_labels}, pred_counts={lab: pred[lab] for lab in all_labels},
         truncated_examples=len(truncated), truncated_words=sum(truncated),
         mask_all=mask_all_diagnostic(data, bootstrap_resamples, seed), timings=dict(data.timings),
-        peak_rss_mib=float(peak) if peak is not None else None, sample_note=str(data.meta.get("sample_note") or ""),
+        peak_rss_mib=float(peak) if peak is not None else None, stage_peak_rss_mib=dict(data.stage_peaks), sample_note=str(data.meta.get("sample_note") or ""),
     )

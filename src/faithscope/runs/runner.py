@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import platform
-import resource
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,6 +28,7 @@ from ..methods import MethodContext, MethodOptions, RationaleRequest, get_method
 from ..tasks import load_task
 from ..tasks.fit import PromptBuilder
 from ..types import Example, LabelScores
+from . import memory
 from .config import RunConfig
 from .progress import progress
 from .store import ResultStore, prompt_sha
@@ -88,10 +88,15 @@ def make_backend(config: RunConfig, loaded_model: Any = None):
 class Runner:
     """Runs one configuration into one run directory; call :meth:`run`."""
 
-    def __init__(self, config: RunConfig, backend: Any = None, loaded_model: Any = None):
+    def __init__(self, config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None):
         self.config = config
         self.run_dir = Path(config.output_dir)
         self.examples, task_name, self.sample_note = load_examples(config)
+        if examples is not None:  # a subset the caller chose (e.g. the longest documents)
+            if not examples:
+                raise ConfigError("examples: the chosen subset is empty")
+            self.examples = list(examples)
+            self.sample_note = f"{len(self.examples)} examples chosen by the caller from: {self.sample_note}"
         self.task = load_task(task_name)
         self.methods = [get_method(m) for m in config.methods]
         self.backend = backend if backend is not None else make_backend(config, loaded_model)
@@ -109,17 +114,20 @@ class Runner:
 
     @contextmanager
     def _timed(self, stage: str, items: int) -> Iterator[None]:
+        """Seconds and peak resident memory of one chunk of ``stage``, added to the store."""
+        memory.reset_peak()
         start = time.perf_counter()
         try:
             yield
         finally:
             self.store.add_timing(stage, time.perf_counter() - start, items)
+            self.store.add_stage_peak(stage, memory.peak_rss_mib())
 
     def run(self) -> RunResult:
         self.classify()
         self.extract_rationales()
         self.mask_and_rescore()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = memory.process_peak_rss_mib()
         self.store.set_meta(peak_rss_mib=max(peak, self.store.get_meta("peak_rss_mib", 0) or 0), finished=time.time())
         return RunResult(self.run_dir, self.examples, self.store)
 
@@ -217,6 +225,9 @@ class Runner:
                 bar.update(len(chunk))
 
 
-def run(config: RunConfig, backend: Any = None, loaded_model: Any = None) -> RunResult:
-    """Python API: run (or resume) ``config``; returns the open store and examples."""
-    return Runner(config, backend=backend, loaded_model=loaded_model).run()
+def run(config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None) -> RunResult:
+    """Python API: run (or resume) ``config``; returns the open store and examples.
+
+    ``examples`` replaces the config's sample with a subset the caller chose (of the same
+    dataset); a resumed run must be given the same subset."""
+    return Runner(config, backend=backend, loaded_model=loaded_model, examples=examples).run()

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS masked (
   orig_logprob REAL NOT NULL, masked_logprob REAL NOT NULL, orig_prob REAL NOT NULL, masked_prob REAL NOT NULL,
   PRIMARY KEY (example_id, method, strategy));
 CREATE TABLE IF NOT EXISTS timings (stage TEXT PRIMARY KEY, seconds REAL NOT NULL, items INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS stage_memory (stage TEXT PRIMARY KEY, peak_rss_mib REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, summary TEXT NOT NULL);
 """
 
@@ -192,6 +193,16 @@ class ResultStore:
 
     def timings(self) -> dict[str, tuple[float, int]]:
         return {s: (sec, n) for s, sec, n in self.db.execute("SELECT stage, seconds, items FROM timings")}
+
+    def add_stage_peak(self, stage: str, peak_rss_mib: float) -> None:
+        """Keep the highest resident memory seen during ``stage`` (over chunks and resumptions)."""
+        with self.db:
+            self.db.execute("INSERT INTO stage_memory VALUES (?,?) ON CONFLICT(stage) DO UPDATE SET peak_rss_mib=max(peak_rss_mib, excluded.peak_rss_mib)",
+                            (stage, peak_rss_mib))
+
+    def stage_peaks(self) -> dict[str, float]:
+        """Peak resident memory (MiB) per stage; empty for runs recorded before it was kept."""
+        return dict(self.db.execute("SELECT stage, peak_rss_mib FROM stage_memory"))
 
     def put_epoch(self, epoch: int, summary: dict[str, Any]) -> None:
         with self.db:
