@@ -85,3 +85,34 @@ def test_captum_convention_matches_captum(engine, loaded_model):
         theirs = res.seq_attr.detach().float().numpy()
         assert theirs.shape == r.input_x_gradient.shape
         assert rel(r.input_x_gradient, theirs) <= 1e-4, (prompt, rel(r.input_x_gradient, theirs))
+
+
+def test_trimmed_last_layer_changes_no_score(engine, monkeypatch):
+    """The last layer computed at the answer positions only == the whole layer computed."""
+    import contextlib
+
+    from faithscope.models import gradients
+
+    cases = [(PROMPTS, TARGETS), (PROMPTS[:1], TARGETS[:1]), (PROMPTS[2:], TARGETS[2:])]  # padded batch; single rows: no mask
+    trimmed = [engine.attribute(p, t, AttributionConfig()) for p, t in cases]
+    monkeypatch.setattr(gradients, "trim_last_layer", lambda decoder, last: contextlib.nullcontext(None))
+    full = [engine.attribute(p, t, AttributionConfig()) for p, t in cases]
+    for got, want in zip(trimmed, full):
+        for a, b in zip(got, want):
+            assert rel(a.attention, b.attention) < 1e-6
+            assert rel(a.saliency, b.saliency) < 1e-5
+            assert rel(a.input_x_gradient, b.input_x_gradient) < 1e-5
+            assert abs(a.target_logprob - b.target_logprob) < 1e-5
+
+
+def test_last_layer_mlp_sees_only_answer_positions(engine):
+    """The trim really happens: the last MLP gets the answer positions, not the whole prompt."""
+    seen: list[int] = []
+    layer = engine.decoder.layers[-1]
+    # inside the MLP (its own pre-hooks run in registration order, before faithscope's)
+    handle = layer.mlp.down_proj.register_forward_pre_hook(lambda _m, args: seen.append(args[0].shape[1]))
+    try:
+        engine.attribute(PROMPTS[:1], [" entailment"], AttributionConfig())  # two label tokens: 2 answer positions
+    finally:
+        handle.remove()
+    assert seen == [2]

@@ -6,6 +6,11 @@ matrix (about 5 GB with a backward pass on one 1,266-token FEVER prompt). Instea
 runs a registered attention function that is SDPA for the output and, while a capture is
 active, also computes ``softmax(q_last K^T * scale + mask)`` for the last few queries from the
 (already RoPE-rotated) queries and keys it is handed.
+
+While a capture is active it can also *trim* one attention module (the last layer's): only the
+last few query rows are computed, the others come back as zeros. Nothing reads the last
+layer's other positions when only the answer positions' logits are kept (see
+``gradients.trim_last_layer``).
 """
 
 from __future__ import annotations
@@ -16,17 +21,38 @@ from typing import Any, Iterator
 import torch
 
 ATTN_IMPL = "faithscope_sdpa"
-_state: dict[str, Any] = {"rows": None, "last": 0}
+_state: dict[str, Any] = {"rows": None, "last": 0, "trim": None}
 
 
 def _capture_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None, **kwargs):
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    out = sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs)
+    if _state["trim"] is module and query.shape[2] == key.shape[2]:
+        out = _last_queries_only(module, query, key, value, attention_mask, dropout, scaling, _state["last"], **kwargs)
+    else:
+        out = sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs)
     rows = _state["rows"]
     if rows is not None:
         rows.append(_last_rows(module, query, key, attention_mask, scaling, _state["last"]))
     return out
+
+
+def _causal_rows(mask: torch.Tensor | None, last: int, n_keys: int, device) -> torch.Tensor:
+    """The attention mask of the last ``last`` queries (bool or additive, as given; causal if None)."""
+    if mask is not None:
+        return mask[:, :, -last:, -n_keys:]
+    q_pos = torch.arange(n_keys - last, n_keys, device=device)[:, None]
+    return (torch.arange(n_keys, device=device)[None, :] <= q_pos)[None, None]
+
+
+def _last_queries_only(module, query, key, value, mask, dropout, scaling, last: int, **kwargs):
+    """SDPA output (B, T, H, D) whose first T - ``last`` query rows are zeros (not computed)."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    n = query.shape[2]
+    rows_mask = _causal_rows(mask, last, key.shape[2], query.device)
+    out, weights = sdpa_attention_forward(module, query[:, :, -last:], key, value, rows_mask, dropout=dropout, scaling=scaling, is_causal=False, **kwargs)
+    return torch.nn.functional.pad(out, (0, 0, 0, 0, n - last, 0)), weights
 
 
 def _last_rows(module, query: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, scaling: float | None, last: int) -> torch.Tensor:
@@ -42,16 +68,8 @@ def _last_rows(module, query: torch.Tensor, key: torch.Tensor, mask: torch.Tenso
         # h // groups, so fold each group's queries into one (groups * last) block
         scores = torch.matmul(q.reshape(batch, kv_heads, groups * last, dim), k.transpose(-1, -2))
         scores = scores.view(batch, heads, last, n_keys) * scale
-        if mask is not None:
-            m = mask[:, :, -last:, -n_keys:]
-            if m.dtype == torch.bool:
-                scores = scores.masked_fill(~m, float("-inf"))
-            else:
-                scores = scores + m.float()
-        else:  # no padding: SDPA ran with is_causal; the last rows see keys up to themselves
-            q_pos = torch.arange(n_keys - last, n_keys, device=scores.device)[:, None]
-            k_pos = torch.arange(n_keys, device=scores.device)[None, :]
-            scores = scores.masked_fill(k_pos > q_pos, float("-inf"))
+        m = _causal_rows(mask, last, n_keys, scores.device)  # None: SDPA ran with is_causal
+        scores = scores.masked_fill(~m, float("-inf")) if m.dtype == torch.bool else scores + m.float()
         return torch.softmax(scores, dim=-1)
 
 
@@ -69,11 +87,12 @@ def install(model) -> None:
 
 
 @contextlib.contextmanager
-def capture_last_rows(last: int) -> Iterator[list[torch.Tensor]]:
-    """Collect, per layer, the attention rows of the last ``last`` positions of the next forward."""
+def capture_last_rows(last: int, trim: torch.nn.Module | None = None) -> Iterator[list[torch.Tensor]]:
+    """Collect, per layer, the attention rows of the last ``last`` positions of the next forward;
+    ``trim`` (an attention module) computes its output for those positions only."""
     rows: list[torch.Tensor] = []
-    _state["rows"], _state["last"] = rows, last
+    _state["rows"], _state["last"], _state["trim"] = rows, last, trim
     try:
         yield rows
     finally:
-        _state["rows"], _state["last"] = None, 0
+        _state["rows"], _state["last"], _state["trim"] = None, 0, None
