@@ -52,3 +52,18 @@ def test_list_tasks_and_datasets(capsys):
     assert "esnli" in out and "entailment,contradiction,neutral" in out
     _, out, _ = run_cli(["list", "datasets"], capsys)
     assert "esnli-plain" in out and "medical_bios" in out
+
+
+def test_cli_token_budget_defaults_to_the_engine_default():
+    """The memory target holds for the default budget: the CLI must not use another one
+    (it once defaulted to 4,096 and a FEVER run peaked at 6.4 GiB)."""
+    import inspect
+
+    from faithscope import cli
+    from faithscope.finetune.presets import FinetuneConfig
+    from faithscope.models.batching import DEFAULT_MAX_BATCH_TOKENS
+    from faithscope.runs.config import RunConfig
+
+    for command in (cli.run, cli.finetune):
+        assert inspect.signature(command).parameters["max_batch_tokens"].default.default == DEFAULT_MAX_BATCH_TOKENS
+    assert RunConfig().max_batch_tokens == FinetuneConfig.__dataclass_fields__["max_batch_tokens"].default == DEFAULT_MAX_BATCH_TOKENS

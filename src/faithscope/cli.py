@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions
 
 from .errors import ConfigError, FaithscopeError
+from .models.batching import DEFAULT_MAX_BATCH_TOKENS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Is an LLM's rationale true to the model and close to a human's?")
@@ -84,7 +85,7 @@ def run(
     skip_invalid: bool = typer.Option(False, help="Skip (and count) malformed records instead of stopping at the first."),
     output_dir: Optional[str] = typer.Option(None, help="Run directory (default runs/<dataset>-<config hash>); rerun to resume."),
     batch_size: int = typer.Option(16, help="Examples per step (results are committed per step)."),
-    max_batch_tokens: int = typer.Option(4096, help="Padded-token budget of one forward/backward batch."),
+    max_batch_tokens: int = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one forward/backward batch (raise it on a GPU)."),
     concurrency: int = typer.Option(4, help="Concurrent requests (--backend openai)."),
     timeout: float = typer.Option(60.0, help="Request timeout in seconds (--backend openai)."),
     max_retries: int = typer.Option(4, help="Retries on 429/5xx/connection errors (--backend openai)."),
@@ -167,7 +168,7 @@ def finetune(
     prompt_format: str = typer.Option("plain", help="plain | chat"),
     output_dir: Optional[str] = typer.Option(None, help="Output directory (default runs/finetune-<dataset>-<preset>); rerun to resume."),
     eval_batch_size: int = typer.Option(16, help="Examples per evaluation step."),
-    max_batch_tokens: int = typer.Option(4096, help="Padded-token budget of one evaluation forward/backward batch."),
+    max_batch_tokens: int = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one evaluation forward/backward batch (raise it on a GPU)."),
     progress: bool = typer.Option(True, help="Show progress."),
 ) -> None:
     """LoRA fine-tuning with evaluation before the first and after every epoch; resumable."""

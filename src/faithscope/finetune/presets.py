@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..methods import DEFAULT_METHODS, get_method
+from ..models.batching import DEFAULT_MAX_BATCH_TOKENS
 from ..models.loading import ModelSpec
 
 SCHEDULES = ("linear", "constant")
@@ -79,7 +80,7 @@ class FinetuneConfig:
     random_draws: int = 100
     output_dir: str = "runs/finetune"
     eval_batch_size: int = 16
-    max_batch_tokens: int = 4096
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
     progress: bool = True
 
     def __post_init__(self) -> None:

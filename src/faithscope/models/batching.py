@@ -6,9 +6,10 @@ memory nor waste padding. Callers put results back in input order by the returne
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 #: Padded tokens per batch. On CPU the gradient pass and label scoring are fastest around
 #: 1,024 (SmolLM2-135M, fp32: 13% faster than 4,096 for forward+backward, whose saved
@@ -61,6 +62,8 @@ def left_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Ten
     Position ids must be passed explicitly: a bare forward would number the padding too and
     shift every real token, so a batched score would differ from a one-at-a-time score.
     """
+    import torch  # here, so that the CLI and configs can read the budget without loading torch
+
     width = max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
