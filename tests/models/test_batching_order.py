@@ -99,3 +99,26 @@ def test_score_labels_batched_equals_one_at_a_time_in_input_order(loaded_model, 
         assert b.labels == single.labels
         assert b.tokens == single.tokens
         assert max(abs(x - y) for x, y in zip(b.logprobs, single.logprobs)) < 1e-4, prompt
+
+
+def test_generation_batches_are_larger_and_give_the_one_at_a_time_replies(loaded_model):
+    from faithscope.models.hf import HFBackend
+
+    prompts = ["List three colours:", "The capital of France is", "Premise: a dog runs. Hypothesis: an animal moves. Label:"]
+    backend = HFBackend(loaded_model, max_batch_tokens=64, max_batch_size=1)
+    assert backend.generation_batch_tokens == 8 * 64 and backend.generation_batch_size == 2
+    seen: list[int] = []
+    original = loaded_model.model.generate
+
+    def counting(*args, **kwargs):
+        seen.append(kwargs["input_ids"].shape[0])
+        return original(*args, **kwargs)
+
+    loaded_model.model.generate = counting
+    try:
+        batched = backend.generate(prompts, 6)
+    finally:
+        del loaded_model.model.generate
+    alone = [HFBackend(loaded_model, generation_batch_size=1).generate([p], 6)[0] for p in prompts]
+    assert sorted(seen) == [1, 2]  # two rows in one generation batch although max_batch_size is 1
+    assert batched == alone

@@ -5,6 +5,10 @@ logits of the answer position only. A label whose verbalizer spans several token
 " entailment" = " entail" + "ment") is scored as its whole teacher-forced sequence: the rest
 of its tokens run as a short continuation over the prompt's KV cache, so the prompt is never
 encoded twice.
+
+Generation batches are larger than gradient or scoring batches (``GENERATION_BUDGET_FACTOR``):
+decoding keeps no activations, and each step mostly reads the weights once whatever the number
+of rows, so more rows per step are nearly free.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from .base import Backend
 from .batching import DEFAULT_MAX_BATCH_TOKENS, left_pad, plan_batches
 from .loading import LoadedModel
 
+#: A generation batch holds this many times ``max_batch_tokens`` (prompt + new tokens) and twice
+#: ``max_batch_size`` rows. Measured on this 2-core CPU (SmolLM2-135M fp32, 64 e-SNLI UNBOUND
+#: prompts, 64 new tokens): 1,024 tokens / 16 rows ~71 s, 8,192 / 32 29.8 s (peak 1.4 GiB),
+#: 16,384 / 64 27.8 s; the 12 longest FEVER prompts: 44.3 s -> 39.1 s, peak 1.4 -> 2.1 GiB.
+GENERATION_BUDGET_FACTOR = 8
+
 
 class HFBackend(Backend):
     """A transformers causal LM (hub id, local directory, GGUF file; optional PEFT adapter)."""
@@ -27,12 +37,15 @@ class HFBackend(Backend):
     kind = "transformers"
     supports_gradients = True
 
-    def __init__(self, loaded: LoadedModel, *, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS, max_batch_size: int = 32):
+    def __init__(self, loaded: LoadedModel, *, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS, max_batch_size: int = 32,
+                 generation_batch_tokens: int | None = None, generation_batch_size: int | None = None):
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
+        self.generation_batch_tokens = generation_batch_tokens or GENERATION_BUDGET_FACTOR * max_batch_tokens
+        self.generation_batch_size = generation_batch_size or 2 * max_batch_size
         self.device = next(self.model.parameters()).device
         params = inspect.signature(self.model.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
@@ -112,8 +125,8 @@ class HFBackend(Backend):
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         encoded = [self.encode(p) for p in prompts]
         out: list[str] = [""] * len(prompts)
-        budget = max(self.max_batch_tokens, 1)
-        for batch in plan_batches([len(e) + max_new_tokens for e in encoded], budget, self.max_batch_size):
+        lengths = [len(e) + max_new_tokens for e in encoded]
+        for batch in plan_batches(lengths, max(self.generation_batch_tokens, 1), max(self.generation_batch_size, 1)):
             ids, mask, _ = left_pad([encoded[i] for i in batch], self.tokenizer.pad_token_id)
             gen = self.model.generate(
                 input_ids=ids.to(self.device),
