@@ -25,9 +25,10 @@ from .batching import DEFAULT_MAX_BATCH_TOKENS, left_pad, plan_batches
 from .loading import LoadedModel
 
 #: A generation batch holds this many times ``max_batch_tokens`` (prompt + new tokens) and twice
-#: ``max_batch_size`` rows. Measured on this 2-core CPU (SmolLM2-135M fp32, 64 e-SNLI UNBOUND
-#: prompts, 64 new tokens): 1,024 tokens / 16 rows ~71 s, 8,192 / 32 29.8 s (peak 1.4 GiB),
-#: 16,384 / 64 27.8 s; the 12 longest FEVER prompts: 44.3 s -> 39.1 s, peak 1.4 -> 2.1 GiB.
+#: ``max_batch_size`` rows. Measured on a 2-core CPU (SmolLM2-135M fp32, 64 e-SNLI UNBOUND
+#: prompts, 64 new tokens; ``benchmarks/generation.py``): 1,024 tokens / 16 rows 78.0 s,
+#: 8,192 / 32 32.2 s, identical replies, peak 0.98 -> 1.35 GiB (16,384 / 64 gained another 7%);
+#: the 12 longest FEVER prompts: 44.3 s -> 39.1 s, peak 1.4 -> 2.1 GiB.
 GENERATION_BUDGET_FACTOR = 8
 
 
