@@ -122,3 +122,27 @@ def test_generation_batches_are_larger_and_give_the_one_at_a_time_replies(loaded
     alone = [HFBackend(loaded_model, generation_batch_size=1).generate([p], 6)[0] for p in prompts]
     assert sorted(seen) == [1, 2]  # two rows in one generation batch although max_batch_size is 1
     assert batched == alone
+
+
+def test_prompts_with_different_budgets_share_a_batch_and_keep_their_own_length(loaded_model):
+    from faithscope.models.hf import HFBackend
+
+    prompts = ["List three colours:", "The capital of France is", "Write a long story about a dog:"]
+    budgets = [3, 12, 7]
+    backend = HFBackend(loaded_model)
+    calls: list[int] = []
+    original = loaded_model.model.generate
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["max_new_tokens"])
+        return original(*args, **kwargs)
+
+    loaded_model.model.generate = counting
+    try:
+        shared = backend.generate(prompts, budgets)
+    finally:
+        del loaded_model.model.generate
+    assert calls == [12]  # one batch, run to the largest budget
+    alone = [backend.generate([p], b)[0] for p, b in zip(prompts, budgets)]
+    assert shared == alone
+    assert len(loaded_model.tokenizer(shared[0], add_special_tokens=False).input_ids) <= 3

@@ -230,3 +230,11 @@ def test_llama_server_refuses_a_missing_model_file(tmp_path):
 
     with pytest.raises(ModelError, match="not found|not installed"):
         LlamaServer(tmp_path / "nope.gguf").start()
+
+
+def test_generate_sends_each_prompt_its_own_budget(fault_server):
+    server = fault_server([])
+    backend(server).generate(["a", "b"], [5, 9])
+    assert sorted((b["prompt"], b["max_tokens"]) for b in server.bodies) == [("a", 5), ("b", 9)]
+    with pytest.raises(ValueError, match="2 generation budgets for 1 prompts"):
+        backend(server).generate(["a"], [5, 9])

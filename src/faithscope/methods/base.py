@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Sequence
 
 from ..errors import ModelError
+from ..models.base import Budget, per_prompt_budgets
 from ..models.gradients import AttributionConfig
 from ..tasks import Task
 from ..tasks.fit import PromptBuilder
@@ -76,13 +77,15 @@ class MethodContext:
                 self._attr[key] = word_scores(t, f.word_spans, r.example.n_words, f.truncated_words)
         return [self._attr[(r.example.id, r.label)] for r in requests]
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """Greedy replies, each distinct prompt generated once per batch."""
-        todo = [p for p in dict.fromkeys(prompts) if (p, max_new_tokens) not in self._gen]
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
+        """Greedy replies (one budget, or one per prompt), each distinct (prompt, budget)
+        generated once per batch, all in one backend call."""
+        keys = list(zip(prompts, per_prompt_budgets(max_new_tokens, len(prompts))))
+        todo = [k for k in dict.fromkeys(keys) if k not in self._gen]
         if todo:
-            for p, reply in zip(todo, self.backend.generate(todo, max_new_tokens)):
-                self._gen[(p, max_new_tokens)] = reply
-        return [self._gen[(p, max_new_tokens)] for p in prompts]
+            replies = self.backend.generate([p for p, _ in todo], [b for _, b in todo])
+            self._gen.update(zip(todo, replies))
+        return [self._gen[k] for k in keys]
 
 
 class RationaleMethod(ABC):

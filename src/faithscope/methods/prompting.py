@@ -30,14 +30,9 @@ class PromptingMethod(RationaleMethod):
         return reply_budget(self.bounded, k, ctx.options.max_new_tokens)
 
     def explain(self, requests: Sequence[RationaleRequest], ctx: MethodContext) -> list[Rationale]:
-        by_budget: dict[int, list[int]] = {}
-        for i, r in enumerate(requests):
-            by_budget.setdefault(self.budget(r.k, ctx), []).append(i)
-        replies: list[str] = [""] * len(requests)
-        fitted = [ctx.prompts.rationale(r.example, r.label, r.k if self.bounded else None, self.budget(r.k, ctx)) for r in requests]
-        for budget, idx in by_budget.items():
-            for i, reply in zip(idx, ctx.generate([fitted[i].text for i in idx], budget)):
-                replies[i] = reply
+        budgets = [self.budget(r.k, ctx) for r in requests]  # TOP-VAR: one per k
+        fitted = [ctx.prompts.rationale(r.example, r.label, r.k if self.bounded else None, b) for r, b in zip(requests, budgets)]
+        replies = ctx.generate([f.text for f in fitted], budgets)
         out = []
         for r, reply in zip(requests, replies):
             parsed = parse_reply(reply, r.example.words, r.k if self.bounded else None)

@@ -13,6 +13,19 @@ from typing import Any, Mapping, Sequence
 
 from ..types import LabelScores
 
+#: A generation budget: one number of new tokens for every prompt, or one per prompt.
+Budget = int | Sequence[int]
+
+
+def per_prompt_budgets(max_new_tokens: Budget, n_prompts: int) -> list[int]:
+    """``max_new_tokens`` as one budget per prompt (a clear error for a wrong-length list)."""
+    if isinstance(max_new_tokens, int):
+        return [max_new_tokens] * n_prompts
+    budgets = [int(b) for b in max_new_tokens]
+    if len(budgets) != n_prompts:
+        raise ValueError(f"{len(budgets)} generation budgets for {n_prompts} prompts")
+    return budgets
+
 
 class Backend(ABC):
     """A model that can score a task's labels after a prompt and continue a prompt."""
@@ -45,8 +58,9 @@ class Backend(ABC):
         """Log-probability of each label's verbalizer after each prompt (teacher-forced)."""
 
     @abstractmethod
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """Greedy continuations (temperature 0) of each prompt, without the prompt."""
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
+        """Greedy continuations (temperature 0) of each prompt, without the prompt, of at most
+        ``max_new_tokens`` tokens (one budget for all, or one per prompt)."""
 
     def close(self) -> None:  # pragma: no cover - optional hook
         """Release resources (HTTP clients, threads)."""

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ..types import LabelScores
-from .base import Backend
+from .base import Backend, Budget, per_prompt_budgets
 from .batching import DEFAULT_MAX_BATCH_TOKENS, left_pad, plan_batches
 from .loading import LoadedModel
 
@@ -123,24 +123,29 @@ class HFBackend(Backend):
         return total.cpu()
 
     @torch.inference_mode()
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
+        """Greedy replies; prompts with different budgets share a batch: it runs to the largest
+        budget and each row keeps its own first ``budget`` new tokens (greedy decoding of a row
+        does not depend on how long the others go on)."""
+        budgets = per_prompt_budgets(max_new_tokens, len(prompts))
         encoded = [self.encode(p) for p in prompts]
         out: list[str] = [""] * len(prompts)
-        lengths = [len(e) + max_new_tokens for e in encoded]
+        lengths = [len(e) + b for e, b in zip(encoded, budgets)]
         for batch in plan_batches(lengths, max(self.generation_batch_tokens, 1), max(self.generation_batch_size, 1)):
             ids, mask, _ = left_pad([encoded[i] for i in batch], self.tokenizer.pad_token_id)
             gen = self.model.generate(
                 input_ids=ids.to(self.device),
                 attention_mask=mask.to(self.device),
-                max_new_tokens=max_new_tokens,
+                max_new_tokens=max(budgets[i] for i in batch),
                 do_sample=False,
                 num_beams=1,
                 pad_token_id=self.tokenizer.pad_token_id,
                 eos_token_id=self.loaded.stop_token_ids or None,
                 use_cache=True,
             )
+            width = ids.shape[1]
             for row, i in enumerate(batch):
-                out[i] = self.tokenizer.decode(gen[row, ids.shape[1]:], skip_special_tokens=True)
+                out[i] = self.tokenizer.decode(gen[row, width:width + budgets[i]], skip_special_tokens=True)
         return out
 
 

@@ -46,7 +46,7 @@ import httpx
 
 from ..errors import ConfigError, ServerError
 from ..types import LabelScores
-from .base import Backend
+from .base import Backend, Budget, per_prompt_budgets
 from .request_cache import RequestCache, request_key
 from .server_labels import ServerLabelResult, match_first_tokens, parse_label_reply
 
@@ -178,8 +178,9 @@ class OpenAIBackend(Backend):
         self._token_mode = "estimate"
         return max(1, len(text) // 3)
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        return self._map(lambda p: self._reply(self._request(self._path(), self._body(p, max_new_tokens))), prompts)
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
+        jobs = list(zip(prompts, per_prompt_budgets(max_new_tokens, len(prompts))))
+        return self._map(lambda job: self._reply(self._request(self._path(), self._body(*job))), jobs)
 
     def score_labels(self, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> list[LabelScores]:
         """Label log-probabilities from the server, or ServerError when any prompt could only
@@ -295,7 +296,7 @@ class OpenAIBackend(Backend):
             return {}
 
     # -- transport: cache, concurrency, retries --------------------------------------------------
-    def _map(self, fn: Callable[[str], T], items: Sequence[str]) -> list[T]:
+    def _map(self, fn: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
         """Apply ``fn`` ``concurrency`` at a time, in order; on the first failure, cancel what
         has not started (answers already received stay in the cache) and raise it."""
         if len(items) <= 1 or self.concurrency == 1:
