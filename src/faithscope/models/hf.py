@@ -26,8 +26,8 @@ from .loading import LoadedModel
 
 #: A generation batch holds this many times ``max_batch_tokens`` (prompt + new tokens) and twice
 #: ``max_batch_size`` rows. Measured on a 2-core CPU (SmolLM2-135M fp32, 64 e-SNLI UNBOUND
-#: prompts, 64 new tokens; ``benchmarks/generation.py``): 1,024 tokens / 16 rows 78.0 s,
-#: 8,192 / 32 32.2 s, identical replies, peak 0.98 -> 1.35 GiB (16,384 / 64 gained another 7%);
+#: prompts, 64 new tokens; ``benchmarks/generation.py``): 1,024 tokens / 16 rows 62.4 s,
+#: 8,192 / 32 28.0 s, identical replies, peak 0.98 -> 1.34 GiB (16,384 / 64 gained another 7%);
 #: the 12 longest FEVER prompts: 44.3 s -> 39.1 s, peak 1.4 -> 2.1 GiB.
 GENERATION_BUDGET_FACTOR = 8
 
