@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -32,18 +31,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 STAGES = (("label_scoring", "label scoring"), ("attribution", "attribution (attention+saliency+IxG)"),
           ("prompting_generation", "prompting generation"), ("baselines", "baselines (random/human/all)"), ("masking", "masking (flip rate)"))
-
-
-def peak_rss_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # Linux: KiB
-
-
-def current_rss_gib() -> float:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 ** 3
-    except OSError:
-        return float("nan")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -114,6 +101,7 @@ def memory_check(args) -> int:
     from faithscope.models.gradients import AttributionConfig, GradientEngine
     from faithscope.models.hf import HFBackend
     from faithscope.models.loading import load_model
+    from faithscope.runs.memory import current_rss_mib, process_peak_rss_mib
     from faithscope.tasks import load_task
     from faithscope.tasks.fit import PromptBuilder
 
@@ -129,12 +117,12 @@ def memory_check(args) -> int:
     prompts = [f.text for f, _ in ranked]
     targets = [verbal[e.label] for _, e in ranked]
     lengths = [backend.count_tokens(p) for p in prompts]
-    after_load = peak_rss_gib()
-    rss_before = current_rss_gib()
+    after_load = process_peak_rss_mib() / 1024
+    rss_before = current_rss_mib() / 1024
     start = time.perf_counter()
     engine.attribute(prompts, targets, AttributionConfig())
     sec = time.perf_counter() - start
-    peak = peak_rss_gib()
+    peak = process_peak_rss_mib() / 1024
     print(f"FEVER memory check: {len(prompts)} longest of {len(data.examples)} attribution prompts, tokens {min(lengths)}..{max(lengths)}, "
           f"max_batch_tokens={args.max_batch_tokens}, threads={args.threads}")
     print(f"attribution (attention+saliency+IxG): {sec:.1f} s ({len(prompts) / sec:.2f} ex/s)")

@@ -25,7 +25,7 @@ from .stats import random_baseline_expectation
 from .words import normalize_word, split_words
 
 __all__ = [
-    "DATASETS", "DatasetSpec", "LoadedDataset", "list_datasets", "load_dataset",
+    "DATASETS", "DatasetSpec", "LoadedDataset", "dataset_spec", "list_datasets", "load_dataset",
     "normalize_word", "split_words", "random_baseline_expectation",
 ]
 
@@ -76,6 +76,14 @@ def list_datasets() -> list[str]:
     return sorted(DATASETS)
 
 
+def dataset_spec(name: str) -> DatasetSpec:
+    """The registered dataset ``name``, or a ConfigError listing the known ones."""
+    spec = DATASETS.get(name)
+    if spec is None:
+        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}")
+    return spec
+
+
 def load_dataset(
     name: str,
     data_dir: str | os.PathLike[str] | None = None,
@@ -97,9 +105,7 @@ def load_dataset(
     ``skipped`` and their messages kept in ``skipped_reasons``. ``options`` go to the loader
     (e.g. ``min_annotators=3`` for ``esnli``, ``aggregation="any"`` for ``medical_bios``).
     """
-    spec = DATASETS.get(name)
-    if spec is None:
-        raise ConfigError(f"unknown dataset {name!r}; known datasets: {', '.join(list_datasets())}")
+    spec = dataset_spec(name)
     _check_options(name, spec.loader, options)
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ConfigError(f"n must be a positive integer, got {n!r}")

@@ -135,19 +135,17 @@ def trim_last_layer(decoder, last: int) -> Iterator[torch.nn.Module | None]:
         yield None
         return
 
-    width = [0]  # positions of the current forward, set when the layer is entered
-
-    def remember_width(_module, args, kwargs):
-        width[0] = (args[0] if args else kwargs["hidden_states"]).shape[1]
+    width = [0]  # positions of the current forward: the sliced modules give them back
 
     def keep_last(_module, args):
+        width[0] = args[0].shape[1]
         return (args[0][:, -last:], *args[1:])
 
     def pad_back(_module, args, output):
         pad = lambda t: torch.nn.functional.pad(t, (0, 0, width[0] - t.shape[1], 0))  # noqa: E731
         return (pad(output[0]), *output[1:]) if isinstance(output, tuple) else pad(output)
 
-    handles = [layer.register_forward_pre_hook(remember_width, with_kwargs=True)]
+    handles = []
     for module in (layer.self_attn.o_proj, layer.mlp):
         handles += [module.register_forward_pre_hook(keep_last), module.register_forward_hook(pad_back)]
     try:

@@ -35,12 +35,26 @@ def peak_rss_mib() -> float:
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 ** 2 if sys.platform == "darwin" else peak / 1024
+    return _ru_maxrss_mib()
 
 
 def process_peak_rss_mib() -> float:
     """Peak resident memory of the whole process life, in MiB (resets included)."""
+    return max(_ru_maxrss_mib(), _before_resets)
+
+
+def current_rss_mib() -> float:
+    """Resident memory now, in MiB (nan where /proc is unavailable)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _ru_maxrss_mib() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak = peak / 1024 ** 2 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
-    return max(peak, _before_resets)
+    return peak / 1024 ** 2 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux

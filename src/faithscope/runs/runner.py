@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from ..data import load_dataset
+from ..data import dataset_spec, load_dataset
 from ..errors import ConfigError
 from ..methods import MethodContext, MethodOptions, RationaleRequest, get_method
 from ..tasks import load_task
@@ -91,12 +91,13 @@ class Runner:
     def __init__(self, config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None):
         self.config = config
         self.run_dir = Path(config.output_dir)
-        self.examples, task_name, self.sample_note = load_examples(config)
-        if examples is not None:  # a subset the caller chose (e.g. the longest documents)
+        if examples is None:
+            self.examples, task_name, self.sample_note = load_examples(config)
+        else:  # a subset the caller chose (e.g. the longest documents): nothing to load
             if not examples:
                 raise ConfigError("examples: the chosen subset is empty")
-            self.examples = list(examples)
-            self.sample_note = f"{len(self.examples)} examples chosen by the caller from: {self.sample_note}"
+            self.examples, task_name = list(examples), dataset_spec(config.dataset).task
+            self.sample_note = f"{len(self.examples)} examples of {config.dataset} chosen by the caller"
         self.task = load_task(task_name)
         self.methods = [get_method(m) for m in config.methods]
         self.backend = backend if backend is not None else make_backend(config, loaded_model)
