@@ -64,3 +64,22 @@ def test_table_columns_are_the_entries_marked_for_that_table():
         "alignment_f1_micro", "alignment_f1_macro", "alignment_f1_macro_field", "iou_f1", "auprc", "precision", "recall"]
     assert [m.name for m in fm.table_metrics(4)] == ["flip_rate", "logprob_change", "comprehensiveness"]
     assert all(m.table in (None, 2, 4) for m in fm.list_metrics())
+
+
+def test_cli_list_metrics_prints_every_registry_entry(capsys):
+    from faithscope.cli import main
+
+    try:
+        main(["list", "metrics"])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(fm.METRICS)
+    by_name = {line.split()[0]: line for line in lines}
+    assert set(by_name) == set(fm.METRICS)
+    for m in fm.list_metrics():
+        line = by_name[m.name]
+        assert m.range_text() in line and m.arrow in line and m.description in line
+        assert ("higher better" if m.higher_is_better else "lower better") in line
+    assert "[-inf, inf]" in by_name["logprob_change"] and "↓ lower better" in by_name["logprob_change"]
+    assert "table 2" in by_name["auprc"]
