@@ -25,7 +25,7 @@ from .models.batching import DEFAULT_MAX_BATCH_TOKENS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Is an LLM's rationale true to the model and close to a human's?")
-list_app = typer.Typer(add_completion=False, no_args_is_help=True, help="List tasks, datasets, models and methods.")
+list_app = typer.Typer(add_completion=False, no_args_is_help=True, help="List tasks, datasets, models, methods and metrics.")
 app.add_typer(list_app, name="list")
 
 
@@ -199,6 +199,17 @@ def list_methods_cmd() -> None:
 
     for m in list_methods():
         typer.echo(f"{m.name:18} {m.kind:12} {m.description}")
+
+
+@list_app.command("metrics")
+def list_metrics_cmd() -> None:
+    """Metrics: name, range, better direction, the table they are a column of, meaning."""
+    from .metrics import list_metrics
+
+    for m in list_metrics():
+        where = f"table {m.table}" if m.table else "no table"
+        better = "higher better" if m.higher_is_better else "lower better"
+        typer.echo(f"{m.name:26} {m.range_text():12} {m.arrow} {better:13} {where:9} {m.description}")
 
 
 @list_app.command("tasks")

@@ -65,7 +65,38 @@ def test_aopc_hand_computed():
     assert [curve[b] for b in curve] == pytest.approx([0.0, 0.1, 0.55])
     np.testing.assert_allclose(aopc_per_example(p_orig, bins), [0.7 / 3, 0.6 / 3])
     assert aopc(p_orig, bins) == pytest.approx(1.3 / 6)  # no zero-removal point in the mean
-    assert aopc_comprehensiveness(p_orig, bins) == aopc_sufficiency(p_orig, bins) == aopc(p_orig, bins)
+
+
+def test_aopc_comprehensiveness_and_sufficiency_hand_computed():
+    p_orig = [0.9, 0.5]
+    # top 1% / 10% removed: drops ex1 0.9-0.7 = 0.2, 0.9-0.3 = 0.6; ex2 0.5-0.5 = 0, 0.5-0.1 = 0.4
+    removed = {0.01: [0.7, 0.5], 0.10: [0.3, 0.1]}
+    assert aopc_comprehensiveness(p_orig, removed) == pytest.approx((0.2 + 0.6 + 0.0 + 0.4) / 4)  # 0.3
+    # only top 1% / 10% kept: ex1 0.9-0.4 = 0.5, 0.9-0.8 = 0.1; ex2 0.5-0.2 = 0.3, 0.5-0.6 = -0.1
+    kept = {0.01: [0.4, 0.2], 0.10: [0.8, 0.6]}
+    assert aopc_sufficiency(p_orig, kept) == pytest.approx((0.5 + 0.1 + 0.3 - 0.1) / 4)  # 0.2
+
+
+def _eraser_instances_aopc(p_orig, bins):
+    """ERASER rationale_benchmark/metrics.py::_instances_aopc: np.average of (beta_0 - beta_k)
+    over an (instances x thresholds) array, thresholds sorted."""
+    thresholds = sorted(bins)
+    scores = np.array([[p0 - bins[t][i] for t in thresholds] for i, p0 in enumerate(p_orig)])
+    return float(np.average(scores)), np.average(scores, axis=0).tolist()
+
+
+def test_aopc_equals_erasers_instances_aopc_on_random_cases():
+    rng = np.random.default_rng(3)
+    for case in range(100):
+        n = int(rng.integers(1, 12))
+        p_orig = rng.random(n).tolist()
+        removed = {b: rng.random(n).tolist() for b in AOPC_BINS}
+        kept = {b: rng.random(n).tolist() for b in AOPC_BINS}
+        want_c, points_c = _eraser_instances_aopc(p_orig, removed)
+        want_s, _ = _eraser_instances_aopc(p_orig, kept)
+        assert aopc_comprehensiveness(p_orig, removed) == pytest.approx(want_c), case
+        assert aopc_sufficiency(p_orig, kept) == pytest.approx(want_s), case
+        assert list(aopc_curve(p_orig, removed).values()) == pytest.approx(points_c), case
 
 
 def test_aopc_errors_and_empty():

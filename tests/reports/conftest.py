@@ -30,12 +30,16 @@ LABELS = ("entailment", "neutral", "contradiction")
 XSS = "<script>alert(1)</script>"
 
 
+ATTENTION_SCORES = {"e1": (0.1, 0.9, 0.2, 0.8, 0.3), "e2": (0.5, 0.1, 0.3, 0.2), "e3": (0.9, 0.8, 0.1, 0.2, 0.3, 0.7)}
+"""Per-word attention scores stored with ``attention_scores=True`` (for AUPRC)."""
+
+
 def _scores(pred: str) -> LabelScores:
     return LabelScores(LABELS, tuple(-0.1 if lab == pred else -3.0 for lab in LABELS))
 
 
 def build_store(run_dir: Path, adapter: str | None = None, dataset: str = "tiny_set & co", all_flips: tuple[int, int, int] = (1, 0, 0),
-                attention_e3: tuple[int, ...] = (0, 1, 5)) -> Path:
+                attention_e3: tuple[int, ...] = (0, 1, 5), attention_scores: bool = False) -> Path:
     """Write the tiny run into ``run_dir`` and return it."""
     store = ResultStore.in_dir(run_dir)
     examples = [
@@ -50,10 +54,11 @@ def build_store(run_dir: Path, adapter: str | None = None, dataset: str = "tiny_
     store.bind_examples(examples)
     preds = {"e1": "entailment", "e2": "neutral", "e3": "contradiction"}
     store.put_predictions((eid, _scores(p), None) for eid, p in preds.items())
+    sc = ATTENTION_SCORES if attention_scores else {"e1": None, "e2": None, "e3": None}
     align = [
-        ("e1", Rationale("attention", (1, 3), "entailment", 2)),
-        ("e2", Rationale("attention", (0,), "entailment", 1)),
-        ("e3", Rationale("attention", attention_e3, "contradiction", 3)),
+        ("e1", Rationale("attention", (1, 3), "entailment", 2, scores=sc["e1"])),
+        ("e2", Rationale("attention", (0,), "entailment", 1, scores=sc["e2"])),
+        ("e3", Rationale("attention", attention_e3, "contradiction", 3, scores=sc["e3"])),
         ("e1", Rationale("prompt-topk", (1,), "entailment", 2, raw_reply="dog | foo", parsed=True, not_found=("foo",), n_reply_words=2)),
         ("e2", Rationale("prompt-topk", (), "entailment", 1, raw_reply=XSS, parsed=False, n_reply_words=0)),
         ("e3", Rationale("prompt-topk", (3, 4), "contradiction", 3, raw_reply="sun | shines | bar", parsed=True, not_found=("bar",), n_reply_words=3)),

@@ -30,7 +30,7 @@ def test_two_runs_pretrained_and_finetuned_get_a_difference(make_run, tmp_path):
     assert float(ft_rec["micro_f1_minus_pretrained"]) == pytest.approx(5 / 6 - 0.5)
     t4 = (tmp_path / "cmp" / "table4_faithfulness.md").read_text()
     assert "66.67 (+0.00)" in t4
-    assert r"\multicolumn{8}{c}{tiny-model $\cdot$ fine-tuned (epoch-3)" in (tmp_path / "cmp" / "table2_alignment.tex").read_text()
+    assert r"\multicolumn{11}{c}{tiny-model $\cdot$ fine-tuned (epoch-3)" in (tmp_path / "cmp" / "table2_alignment.tex").read_text()
     assert "Δ fine-tuned − pre-trained" in (tmp_path / "cmp" / "first_outputs.md").read_text()
     assert len(result.runs) == 2
 

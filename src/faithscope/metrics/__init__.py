@@ -1,9 +1,12 @@
 """Metrics: pure functions on plain Python/numpy data (rationale position sets, label-score
 records), no model code.
 
-Each reported metric is described by a :class:`MetricInfo` (name, what it measures, its range
-and whether higher is better) in the :data:`METRICS` registry, so that reports can label axes,
-mark the better direction and the CLI can list them (``list_metrics()``).
+Each reported metric is described by a :class:`MetricInfo` (name, short column label, what it
+measures, its range, whether higher is better and the table it is a column of) in the
+:data:`METRICS` registry. Reports build their metric columns from it (header = label plus the
+better direction's arrow, percent display for [0, 1] metrics; see
+:mod:`faithscope.reports.compose`), and ``faithscope list metrics`` prints it: adding a table
+column is one registry entry plus the value in the table's rows.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from faithscope.errors import ConfigError
 from faithscope.metrics.alignment import (
     PRF,
     auprc,
+    field_auprcs,
+    field_instances,
     iou_f1,
     iou_prf,
+    iou_scores,
     macro_f1,
     macro_prf,
+    mean_auprc,
     mean_prf,
     micro_f1,
     micro_prf,
@@ -50,30 +57,54 @@ Family = Literal["alignment", "faithfulness"]
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """What a metric means: its ``range`` (lo, hi; infinite ends allowed) and whether a
-    higher value is better (more human-aligned or more faithful)."""
+    """What a metric means: its ``range`` (lo, hi; infinite ends allowed), whether a higher
+    value is better (more human-aligned or more faithful), its short column ``label`` and the
+    paper table (2 or 4) it is a column of (``None``: computed and stored, not a column)."""
 
     name: str
     description: str
     range: tuple[float, float]
     higher_is_better: bool
     family: Family
+    label: str = ""
+    table: int | None = None
+
+    @property
+    def arrow(self) -> str:
+        """``↑`` when higher is better, ``↓`` otherwise."""
+        return "↑" if self.higher_is_better else "↓"
+
+    @property
+    def header(self) -> str:
+        """The column header: label (or name) and the better direction, e.g. ``micro F1 ↑``."""
+        return f"{self.label or self.name} {self.arrow}"
+
+    @property
+    def percent(self) -> bool:
+        """Shown as a percentage (a [0, 1] rate or score) rather than as a plain number."""
+        return self.range == (0.0, 1.0)
+
+    def range_text(self) -> str:
+        """The range as ``[lo, hi]`` with ``-inf``/``inf`` for open ends."""
+        return "[" + ", ".join("-inf" if x == -_INF else "inf" if x == _INF else f"{x:g}" for x in self.range) + "]"
 
 
 _INF = math.inf
 _ALL = [
-    MetricInfo("alignment_f1_micro", "F1 of pooled token precision and recall against the human rationale (Table 2 default)", (0.0, 1.0), True, "alignment"),
-    MetricInfo("alignment_f1_macro", "mean of per-example token F1 against the human rationale", (0.0, 1.0), True, "alignment"),
-    MetricInfo("precision", "share of selected words that are in the human rationale (ERASER token precision)", (0.0, 1.0), True, "alignment"),
-    MetricInfo("recall", "share of human rationale words that were selected (ERASER token recall)", (0.0, 1.0), True, "alignment"),
-    MetricInfo("iou_f1", "ERASER partial-match F1: predicted spans hitting a human span with IOU >= 0.5", (0.0, 1.0), True, "alignment"),
-    MetricInfo("auprc", "average precision of per-word scores against the human rationale (scored methods)", (0.0, 1.0), True, "alignment"),
-    MetricInfo("flip_rate", "share of examples whose predicted label changes when the rationale is masked", (0.0, 1.0), True, "faithfulness"),
-    MetricInfo("logprob_change", "masked minus original log-prob of the originally predicted label (more negative = rationale mattered)", (-_INF, _INF), False, "faithfulness"),
-    MetricInfo("comprehensiveness", "p(pred|x) - p(pred|x without rationale), label-set-renormalised (ERASER)", (-1.0, 1.0), True, "faithfulness"),
-    MetricInfo("sufficiency", "p(pred|x) - p(pred|rationale only), label-set-renormalised (ERASER)", (-1.0, 1.0), False, "faithfulness"),
-    MetricInfo("aopc_comprehensiveness", "comprehensiveness averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), True, "faithfulness"),
-    MetricInfo("aopc_sufficiency", "sufficiency averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), False, "faithfulness"),
+    MetricInfo("alignment_f1_micro", "F1 of token precision and recall pooled over examples, against the human rationale (Table 2 leads with it)", (0.0, 1.0), True, "alignment", "micro F1", 2),
+    MetricInfo("alignment_f1_macro", "mean per-example token F1 (premise and hypothesis together); examples with neither a human rationale nor a prediction left out", (0.0, 1.0), True, "alignment", "macro F1 /example", 2),
+    MetricInfo("alignment_f1_macro_field", "ERASER macro: mean token F1 per (example, field) instance; instances with neither a human rationale nor a prediction left out", (0.0, 1.0), True, "alignment", "macro F1 /field (ERASER)", 2),
+    MetricInfo("iou_f1", "ERASER partial-match macro F1 per (example, field): F1 of mean span precision and mean span recall, a span hits at IOU >= 0.5", (0.0, 1.0), True, "alignment", "IOU-F1", 2),
+    MetricInfo("iou_f1_micro", "ERASER partial-match micro F1: span hits (IOU >= 0.5) pooled over (example, field) instances", (0.0, 1.0), True, "alignment", "IOU-F1 micro"),
+    MetricInfo("auprc", "area under the precision-recall curve of per-word scores per (example, field) with human words, averaged (scored methods; ERASER)", (0.0, 1.0), True, "alignment", "AUPRC", 2),
+    MetricInfo("precision", "share of selected words that are in the human rationale (pooled ERASER token precision)", (0.0, 1.0), True, "alignment", "P", 2),
+    MetricInfo("recall", "share of human rationale words that were selected (pooled ERASER token recall)", (0.0, 1.0), True, "alignment", "R", 2),
+    MetricInfo("flip_rate", "share of examples whose predicted label changes when the rationale is masked", (0.0, 1.0), True, "faithfulness", "flip rate", 4),
+    MetricInfo("logprob_change", "masked minus original log-prob of the originally predicted label (more negative = rationale mattered)", (-_INF, _INF), False, "faithfulness", "Δ log p", 4),
+    MetricInfo("comprehensiveness", "p(pred|x) - p(pred|x without rationale), label-set-renormalised (ERASER)", (-1.0, 1.0), True, "faithfulness", "compr.", 4),
+    MetricInfo("sufficiency", "p(pred|x) - p(pred|rationale only), label-set-renormalised (ERASER)", (-1.0, 1.0), False, "faithfulness", "suff."),
+    MetricInfo("aopc_comprehensiveness", "comprehensiveness averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), True, "faithfulness", "AOPC compr."),
+    MetricInfo("aopc_sufficiency", "sufficiency averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), False, "faithfulness", "AOPC suff."),
 ]
 METRICS: dict[str, MetricInfo] = {m.name: m for m in _ALL}
 """Every reported metric by name, in display order."""
@@ -82,6 +113,11 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in _ALL}
 def list_metrics() -> list[MetricInfo]:
     """All registered metrics, in display order (alignment first, then faithfulness)."""
     return list(METRICS.values())
+
+
+def table_metrics(table: int) -> list[MetricInfo]:
+    """The metrics that are columns of paper table ``table`` (2 or 4), in display order."""
+    return [m for m in METRICS.values() if m.table == table]
 
 
 def get_metric(name: str) -> MetricInfo:
@@ -95,8 +131,8 @@ def get_metric(name: str) -> MetricInfo:
 __all__ = [
     "AOPC_BINS", "METRICS", "PRF", "Correlation", "MetricInfo",
     "aopc", "aopc_comprehensiveness", "aopc_curve", "aopc_per_example", "aopc_sufficiency", "auprc",
-    "bootstrap_ci", "bootstrap_ci_indices", "comprehensiveness", "flip_rate", "flipped", "get_metric",
-    "iou_f1", "iou_prf", "list_metrics", "logprob_change", "macro_f1", "macro_prf", "mean_prf",
+    "bootstrap_ci", "bootstrap_ci_indices", "comprehensiveness", "field_auprcs", "field_instances", "flip_rate", "flipped",
+    "get_metric", "iou_f1", "iou_prf", "iou_scores", "list_metrics", "logprob_change", "macro_f1", "macro_prf", "mean_auprc", "mean_prf",
     "mean_std", "micro_f1", "micro_prf", "pearson", "percentile_interval", "pool_prf", "prf",
-    "resample_indices", "skewness", "spans", "sufficiency", "target_logprobs", "target_probs",
+    "resample_indices", "skewness", "spans", "sufficiency", "table_metrics", "target_logprobs", "target_probs",
 ]

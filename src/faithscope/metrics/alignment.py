@@ -2,18 +2,26 @@
 
 A rationale is a set of global word positions (see :mod:`faithscope.types`). Alignment compares
 the positions a method selected (``pred``) with the human rationale for the TRUE label
-(``gold``). Conventions follow the ERASER scorer so that numbers are comparable with it:
+(``gold``). Conventions follow ERASER's scorer (``rationale_benchmark/metrics.py``) so that
+numbers are comparable with it:
 
 * empty prediction -> precision 0; empty truth -> recall 0; F1 = 0 when P + R = 0;
-* *macro* F1 = mean of per-example F1; *micro* F1 = F1 of the pooled precision
-  ``sum(tp) / sum(|pred|)`` and recall ``sum(tp) / sum(|gold|)`` (the paper's Table 2 default,
-  see SPEC.md);
-* IOU-F1: a predicted span counts as a hit when its best intersection-over-union with a gold
-  span is >= 0.5; spans are maximal runs of consecutive positions;
-* AUPRC for scored methods is average precision (the step-wise sum that sklearn's
-  ``average_precision_score`` computes), not the trapezoidal area.
+* *micro* F1 = F1 of the pooled precision ``sum(tp) / sum(|pred|)`` and recall
+  ``sum(tp) / sum(|gold|)`` (the paper's Table 2 default, see SPEC.md);
+* *macro* F1 = mean of per-instance F1 over the instances that have a human rationale or a
+  prediction: ERASER's instance keys are the union of the instances with truth and those with
+  predictions, so an instance with neither is left out (it is not a 0). Two instance
+  definitions: one example (:func:`macro_prf`) or, as in ERASER, one (example, field) pair
+  (:func:`field_instances` then :func:`macro_prf`: premise and hypothesis count separately);
+* IOU-F1 is ERASER's ``partial_match_score``: spans are maximal runs of consecutive positions
+  that never cross a field boundary, a predicted span is a hit when its best IOU with a gold
+  span of the same instance is >= 0.5; micro pools span counts, macro is the F1 of the mean
+  precision (over instances with predicted spans) and the mean recall (over instances with
+  gold spans);
+* AUPRC for scored methods is, per instance, the trapezoidal area under scikit-learn's
+  ``precision_recall_curve`` (``sklearn.metrics.auc``), averaged over instances.
 
-Aggregates over zero examples are undefined and return NaN rather than a misleading 0.
+Aggregates over zero instances are undefined and return NaN rather than a misleading 0.
 """
 
 from __future__ import annotations
@@ -107,13 +115,33 @@ def micro_f1(pairs: Iterable[Pair]) -> float:
 
 
 def macro_prf(pairs: Iterable[Pair]) -> PRF:
-    """Per-example P/R/F1 averaged over ``(pred, gold)`` pairs."""
-    return mean_prf(prf(p, g) for p, g in pairs)
+    """Per-instance P/R/F1 averaged over the ``(pred, gold)`` pairs that have a human
+    rationale or a prediction; a pair with neither is left out, as in ERASER (whose instance
+    keys are the union of instances with truth and with predictions). NaN if none is left."""
+    scores = [prf(p, g) for p, g in pairs]
+    return mean_prf(s for s in scores if s.n_pred or s.n_gold)
 
 
 def macro_f1(pairs: Iterable[Pair]) -> float:
-    """Mean of per-example F1 over ``(pred, gold)`` pairs."""
+    """Mean of per-instance F1 over the ``(pred, gold)`` pairs with a rationale or a prediction."""
     return macro_prf(pairs).f1
+
+
+def field_instances(pred: Collection[int], gold: Collection[int], starts: Sequence[int]) -> list[tuple[frozenset[int], frozenset[int]]]:
+    """Split one example's ``(pred, gold)`` into ERASER instances, one per input field.
+
+    ``starts`` are the global positions of the fields' first words in order
+    (``Example.field_offsets().values()``); a position belongs to the last field that starts
+    at or before it. Positions keep their global numbering. Fields are returned in order, also
+    those with neither side (macro averages leave those out).
+    """
+    bounds = sorted(set(int(x) for x in _positions(starts, "field start")) | {0})
+    ps, gs = _positions(pred, "predicted"), _positions(gold, "gold")
+    out = []
+    for i, lo in enumerate(bounds):
+        hi = bounds[i + 1] if i + 1 < len(bounds) else math.inf
+        out.append((frozenset(x for x in ps if lo <= x < hi), frozenset(x for x in gs if lo <= x < hi)))
+    return out
 
 
 def spans(positions: Collection[int], breaks: Collection[int] = ()) -> list[tuple[int, int]]:
@@ -141,11 +169,12 @@ def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
 def iou_prf(
     pred: Collection[int], gold: Collection[int], threshold: float = 0.5, breaks: Collection[int] = ()
 ) -> PRF:
-    """ERASER partial-match P/R/F1 of one example, counted in spans rather than words.
+    """ERASER partial-match P/R/F1 of one instance, counted in spans rather than words.
 
     A predicted span is a true positive when its best IOU with any gold span is >= threshold;
-    P = hits / #predicted spans, R = hits / #gold spans. Because spans are maximal runs, two
-    predicted spans cannot both reach IOU >= 0.5 with the same gold span, so R <= 1.
+    P = hits / #predicted spans, R = hits / #gold spans (``tp`` counts hits among predicted
+    spans, as ERASER does). ``breaks`` start a new span (field starts), so that a span of a
+    whole example never crosses a field boundary.
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"IOU threshold must be in (0, 1], got {threshold}")
@@ -154,23 +183,48 @@ def iou_prf(
     return _from_counts(tp, len(ps), len(gs))
 
 
+def iou_scores(pairs: Iterable[Pair], threshold: float = 0.5) -> tuple[PRF, PRF]:
+    """``(micro, macro)`` IOU P/R/F1 over instances, exactly as ERASER's ``partial_match_score``.
+
+    Give one pair per (example, field) instance (:func:`field_instances`) for ERASER's
+    numbers. Micro pools span counts. Macro P is the mean precision over the instances with
+    predicted spans, macro R the mean recall over the instances with gold spans, and macro F1
+    is the F1 of those two means (not a mean of F1s). No instance at all gives NaN; sides with
+    no spans anywhere give 0, as in ERASER.
+    """
+    scores = [iou_prf(p, g, threshold) for p, g in pairs]
+    if not scores:
+        nan = PRF(math.nan, math.nan, math.nan, 0, 0, 0)
+        return nan, nan
+    micro = pool_prf(scores)
+    with_pred = [s.p for s in scores if s.n_pred]
+    with_gold = [s.r for s in scores if s.n_gold]
+    mp = sum(with_pred) / len(with_pred) if with_pred else 0.0
+    mr = sum(with_gold) / len(with_gold) if with_gold else 0.0
+    macro = PRF(mp, mr, _f1(mp, mr), micro.tp, micro.n_pred, micro.n_gold)
+    return micro, macro
+
+
 def iou_f1(
     pairs: Iterable[Pair], threshold: float = 0.5, average: Literal["micro", "macro"] = "micro"
 ) -> float:
-    """IOU-F1 over ``(pred, gold)`` pairs; ``micro`` pools span counts, ``macro`` averages
-    per-example F1 (the same meaning of micro/macro as for token F1)."""
+    """IOU-F1 over instance ``(pred, gold)`` pairs (see :func:`iou_scores`)."""
     if average not in ("micro", "macro"):
         raise ValueError(f"average must be 'micro' or 'macro', got {average!r}")
-    scores = [iou_prf(p, g, threshold) for p, g in pairs]
-    return (pool_prf(scores) if average == "micro" else mean_prf(scores)).f1
+    micro, macro = iou_scores(pairs, threshold)
+    return (micro if average == "micro" else macro).f1
 
 
-def auprc(scores: Sequence[float], gold: Collection[int]) -> float:
-    """Average precision of per-word ``scores`` (one per global position) against gold positions.
+def auprc(scores: Sequence[float], gold: Collection[int], offset: int = 0) -> float:
+    """Area under the precision-recall curve of one instance's per-word ``scores``.
 
-    AP = sum_n (R_n - R_{n-1}) P_n over thresholds at each distinct score, highest first;
-    tied scores enter together (as in sklearn). NaN when ``gold`` is empty (undefined: no
-    positives), as ERASER skips such examples.
+    Equal to scikit-learn's ``auc(recall, precision)`` of ``precision_recall_curve(y, scores)``
+    (what ERASER's ``_auprc`` computes): one curve point per distinct score, highest first
+    (tied scores enter together), plus the point (recall 0, precision 1), joined by
+    trapezoids. ``scores[i]`` belongs to global position ``offset + i`` (a field's slice).
+    NaN when ``gold`` is empty: without positives the curve is undefined (old scikit-learn
+    returns NaN, new versions warn and return an arbitrary area), so such instances are left
+    out of averages (:func:`mean_auprc`).
     """
     s = np.asarray(scores, dtype=float)
     if s.ndim != 1:
@@ -178,17 +232,40 @@ def auprc(scores: Sequence[float], gold: Collection[int]) -> float:
     if not np.all(np.isfinite(s)):
         raise ValueError("scores must be finite numbers")
     gs = _positions(gold, "gold")
-    if gs and max(gs) >= len(s):
-        raise ValueError(f"gold position {max(gs)} is outside the {len(s)} scored words")
+    if gs and (min(gs) < offset or max(gs) >= offset + len(s)):
+        raise ValueError(f"gold positions {sorted(gs)} are outside the {len(s)} scored words from position {offset}")
     if not gs:
         return math.nan
     y = np.zeros(len(s), dtype=bool)
-    y[sorted(gs)] = True
+    y[[g - offset for g in sorted(gs)]] = True
     order = np.argsort(-s, kind="mergesort")
     s_sorted, y_sorted = s[order], y[order]
     last = np.r_[np.nonzero(np.diff(s_sorted))[0], len(s) - 1]  # last index of each score level
     tp = np.cumsum(y_sorted)[last]
     fp = np.cumsum(~y_sorted)[last]
-    precision = tp / (tp + fp)
-    recall = tp / len(gs)
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    precision = np.r_[1.0, tp / (tp + fp)]
+    recall = np.r_[0.0, tp / len(gs)]
+    return float(np.sum(np.diff(recall) * (precision[1:] + precision[:-1]) / 2))
+
+
+def field_auprcs(scores: Sequence[float], gold: Collection[int], starts: Sequence[int]) -> list[float]:
+    """AUPRC of each (example, field) instance that has human rationale words (ERASER's
+    instance), from one score per global position; fields without gold words are skipped."""
+    s = list(scores)
+    bounds = sorted(set(int(x) for x in _positions(starts, "field start")) | {0})
+    gs = _positions(gold, "gold")
+    if gs and max(gs) >= len(s):
+        raise ValueError(f"gold position {max(gs)} is outside the {len(s)} scored words")
+    out = []
+    for i, lo in enumerate(bounds):
+        hi = bounds[i + 1] if i + 1 < len(bounds) else len(s)
+        g = {x for x in gs if lo <= x < hi}
+        if g:
+            out.append(auprc(s[lo:hi], g, offset=lo))
+    return out
+
+
+def mean_auprc(values: Iterable[float]) -> float:
+    """Mean over instances of their AUPRC, leaving out undefined (NaN) ones; NaN if none."""
+    vs = [v for v in values if not math.isnan(v)]
+    return sum(vs) / len(vs) if vs else math.nan

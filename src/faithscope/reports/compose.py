@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .render import Table
+from ..metrics import METRICS, get_metric, table_metrics
+from .render import Table, metric_csv_columns, metric_header
 from .rundata import RunData
 from .summary import RunSummary, summarize
 from .tables import ORDER_T2, ORDER_T4, AlignmentRow, FaithfulnessRow, alignment_rows, display, faithfulness_rows, ordered
@@ -70,29 +71,84 @@ def with_diff(text: str, value: float | None, base: float | None, scale: float =
 
 @dataclass(frozen=True)
 class Column:
-    """A value column: header, cell text of a row, and the attribute a difference is taken of."""
+    """A value column: header, cell text of a row, and the value a fine-tuned minus
+    pre-trained difference is taken of (shown ×``diff_scale``)."""
 
     header: str
     cell: Callable[[Any], str]
-    diff_attr: str | None = None
+    diff: Callable[[Any], float | None] | None = None
+    diff_scale: float = 100.0
 
 
-T2_COLUMNS = [
-    Column("micro F1", lambda r: pct(r.micro_f1), "micro_f1"),
-    Column("95% CI", lambda r: ci_text(r.micro_ci)),
-    Column("macro F1", lambda r: pct(r.macro_f1), "macro_f1"),
-    Column("P", lambda r: pct(r.precision)),
-    Column("R", lambda r: pct(r.recall)),
+def metric_value(row: Any, metric: str) -> float | None:
+    """A row's value of registry metric ``metric``: from the row's ``metrics`` mapping when it
+    keeps one (Table 2 rows), else its attribute of that name (Table 4 rows)."""
+    values = getattr(row, "metrics", None)
+    if isinstance(values, dict):
+        return values.get(metric)
+    return getattr(row, metric, None)
+
+
+def metric_ci(row: Any, metric: str) -> tuple[float, float] | None:
+    """The row's 95% CI of ``metric`` (from its ``cis`` mapping), ``None`` if it has none."""
+    cis = getattr(row, "cis", None)
+    return cis.get(metric) if isinstance(cis, dict) else None
+
+
+def metric_cell(metric: str, value: float | None) -> str:
+    """Display text of a value: a percentage for [0, 1] metrics, else a 3-digit number."""
+    return pct(value) if get_metric(metric).percent else num(value)
+
+
+def metric_column(metric: str, diff: bool = True) -> Column:
+    """The column of registry metric ``metric``: header and ↑/↓ from the registry, cells from
+    :func:`metric_value`, differences in percentage points for percent metrics."""
+    info = get_metric(metric)
+    return Column(metric_header(metric), lambda r: metric_cell(metric, metric_value(r, metric)),
+                  (lambda r: metric_value(r, metric)) if diff else None, 100.0 if info.percent else 1.0)
+
+
+def metric_ci_column(metric: str) -> Column:
+    """The 95% CI column that follows ``metric``'s column."""
+    scale, digits = (100.0, 2) if get_metric(metric).percent else (1.0, 3)
+    return Column("95% CI", lambda r: ci_text(metric_ci(r, metric) or (math.nan, math.nan), scale, digits))
+
+
+def metric_columns(table: int, rows: list[Any]) -> list[Column]:
+    """The metric columns of paper table ``table``: one per registry entry of that table, in
+    registry order, each followed by a 95% CI column when any row has a CI for it. Adding a
+    column is a registry entry (``table=...``) plus the value in the rows."""
+    cols: list[Column] = []
+    for info in table_metrics(table):
+        cols.append(metric_column(info.name))
+        if any(metric_ci(r, info.name) is not None for r in rows):
+            cols.append(metric_ci_column(info.name))
+    return cols
+
+
+def metric_notes(table: int) -> list[str]:
+    """One note per metric column of ``table``: header, meaning, range (from the registry)."""
+    return [f"{m.header}: {m.description}; range {m.range_text()}." for m in table_metrics(table)]
+
+
+T2_EXTRA_COLUMNS = [
     Column("N", lambda r: str(r.n) + (f" ×{r.draws}" if r.draws > 1 else "")),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
     Column("not in input %", lambda r: pct(r.not_found)),
 ]
+
+
+def t2_columns(runs: list["RunTables"]) -> list[Column]:
+    """Table 2's columns: the registry's Table 2 metrics (with CIs), then N and prompting quality."""
+    return metric_columns(2, [r for rt in runs for r in rt.alignment]) + T2_EXTRA_COLUMNS
+
+
 T4_COLUMNS = [
-    Column("flip rate", lambda r: pct(r.flip_rate), "flip_rate"),
+    metric_column("flip_rate"),
     Column("95% CI", lambda r: ci_text(r.flip_ci)),
-    Column("Δ log p", lambda r: num(r.logprob_change), None),
+    metric_column("logprob_change", diff=False),
     Column("Δ log p 95% CI", lambda r: ci_text(r.logprob_ci, 1.0, 3)),
-    Column("compr.", lambda r: num(r.comprehensiveness)),
+    metric_column("comprehensiveness", diff=False),
     Column("words masked", lambda r: num(r.mean_masked, 1)),
     Column("N", lambda r: str(r.n)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
@@ -114,25 +170,40 @@ def _method_table(title: str, runs: list[RunTables], attr: str, columns: list[Co
                     values.append(DASH)
                     continue
                 text = col.cell(row)
-                if base is not None and col.diff_attr:
-                    text = with_diff(text, getattr(row, col.diff_attr), getattr(base, col.diff_attr))
+                if base is not None and col.diff:
+                    text = with_diff(text, col.diff(row), col.diff(base), col.diff_scale)
                 values.append(text)
         rows.append((list(display(m)), values))
     if pair:
-        notes = notes + ["Values in parentheses: fine-tuned minus pre-trained (percentage points)."]
+        notes = notes + ["Values in parentheses: fine-tuned minus pre-trained (percentage points for % columns)."]
     return Table(title, ["Method", "Selection"], [c.header for _ in runs for c in columns], rows,
                  [(rt.data.label, len(columns)) for rt in runs], notes)
 
 
 def table2(runs: list[RunTables]) -> Table:
-    """Table 2: alignment with the human rationale (TRUE label), % with 95% bootstrap CIs."""
-    notes = ["Micro F1 pools token counts over examples (the paper's Table 2 default); macro F1 averages per-example F1.",
+    """Table 2: alignment with the human rationale (TRUE label), % with 95% bootstrap CIs.
+    It leads with micro F1 (SPEC); both macro definitions and ERASER's IOU-F1 and AUPRC follow."""
+    notes = ["Table 2 leads with micro F1 (pooled token counts, the paper's default, see SPEC); both macro F1s leave out "
+             "instances with neither a human rationale nor a prediction (ERASER).",
+             *metric_notes(2),
              "RANDOM averages over its stored draws (N ×draws); prompting replies that could not be parsed count as empty rationales."]
+    blank: dict[str, dict[str, list[str]]] = {}  # metric -> reason -> row labels
+    for rt in runs:
+        for r in rt.alignment:
+            for metric, why in r.reasons.items():
+                labels = blank.setdefault(metric, {}).setdefault(why, [])
+                label = " ".join(dict.fromkeys(display(r.method)))
+                if label not in labels:
+                    labels.append(label)
+    for metric, by_reason in blank.items():
+        for why, labels in by_reason.items():
+            notes.append(f"{metric_header(metric)} blank (–) for {', '.join(labels)}: {why}.")
     for i, rt in enumerate(runs, start=1):
         empty = max((r.empty_gold for r in rt.alignment), default=0)
         if empty:
-            notes.append(f"[{i}] {empty} examples have an empty human rationale (recall 0 by ERASER convention).")
-    return _method_table("Table 2: alignment with human rationales (F1 %)", runs, "alignment", T2_COLUMNS, ORDER_T2, notes)
+            notes.append(f"[{i}] {empty} examples have an empty human rationale: recall 0 in micro F1; left out of macro F1 "
+                         "where the method selects nothing there, F1 0 otherwise.")
+    return _method_table("Table 2: alignment with human rationales (F1 %)", runs, "alignment", t2_columns(runs), ORDER_T2, notes)
 
 
 def table4(runs: list[RunTables]) -> Table:
@@ -194,6 +265,10 @@ def records_first_outputs(runs: list[RunTables]) -> list[dict[str, Any]]:
     return out
 
 
+def _diff_value(row: Any, key: str) -> float | None:
+    return metric_value(row, key) if key in METRICS else getattr(row, key)
+
+
 def _method_records(runs: list[RunTables], attr: str, fields: Callable[[Any], dict[str, Any]], diffs: tuple[str, ...]) -> list[dict[str, Any]]:
     pair = diff_pair(runs)
     base = {r.method: r for r in getattr(runs[pair[0]], attr)} if pair else {}
@@ -202,16 +277,39 @@ def _method_records(runs: list[RunTables], attr: str, fields: Callable[[Any], di
         for row in getattr(rt, attr):
             rec = {**_run_fields(i, rt), "method": row.method, "row": row.name, "selection": row.selection, **fields(row)}
             if pair and i - 1 == pair[1] and row.method in base:
-                rec.update({f"{k}_minus_pretrained": getattr(row, k) - getattr(base[row.method], k) for k in diffs})
+                for k in diffs:
+                    now, before = _diff_value(row, k), _diff_value(base[row.method], k)
+                    rec[f"{k}_minus_pretrained"] = None if now is None or before is None else now - before
             out.append(rec)
     return out
 
 
+def _alignment_metric_fields(r: AlignmentRow) -> dict[str, Any]:
+    """Every alignment metric of the row under its registry name (with CI bounds and the
+    reason a value is missing), so that a new registry metric reaches the CSV by itself."""
+    out: dict[str, Any] = {}
+    for info in METRICS.values():
+        if info.family != "alignment" or info.name not in r.metrics:
+            continue
+        ci = metric_ci(r, info.name)
+        names = metric_csv_columns(info.name, ci is not None)
+        out[names[0]] = r.metrics[info.name]
+        if ci is not None:
+            out[names[1]], out[names[2]] = ci
+        if info.name in r.reasons:
+            out[f"{info.name}_missing_reason"] = r.reasons[info.name]
+    return out
+
+
 def records_table2(runs: list[RunTables]) -> list[dict[str, Any]]:
+    """Long-format Table 2 records: registry-named metric columns, then the earlier names
+    (``micro_f1``, ``macro_f1``, ...) kept for existing readers."""
     return _method_records(runs, "alignment", lambda r: {
-        "n": r.n, "micro_f1": r.micro_f1, "micro_f1_ci_low": r.micro_ci[0], "micro_f1_ci_high": r.micro_ci[1], "macro_f1": r.macro_f1,
-        "precision": r.precision, "recall": r.recall, "parse_fail_rate": r.parse_fail, "not_in_input_share": r.not_found,
-        "random_draws": r.draws, "empty_human_rationales": r.empty_gold}, ("micro_f1", "macro_f1"))
+        "n": r.n, **_alignment_metric_fields(r),
+        "micro_f1": r.micro_f1, "micro_f1_ci_low": r.micro_ci[0], "micro_f1_ci_high": r.micro_ci[1], "macro_f1": r.macro_f1,
+        "parse_fail_rate": r.parse_fail, "not_in_input_share": r.not_found,
+        "random_draws": r.draws, "empty_human_rationales": r.empty_gold},
+        ("micro_f1", "macro_f1", *(m.name for m in table_metrics(2))))
 
 
 def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:

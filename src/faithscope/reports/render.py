@@ -14,10 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ..metrics import get_metric
+
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
                   "<": r"\textless{}", ">": r"\textgreater{}",
-                  "×": r"$\times$", "−": r"$-$", "Δ": r"$\Delta$", "±": r"$\pm$", "·": r"$\cdot$", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$"}
+                  "×": r"$\times$", "−": r"$-$", "Δ": r"$\Delta$", "±": r"$\pm$", "·": r"$\cdot$", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$",
+                  "↑": r"$\uparrow$", "↓": r"$\downarrow$"}
+
+
+def metric_header(metric: str) -> str:
+    """The column header of registry metric ``metric``: its label and the better direction's
+    arrow (``micro F1 ↑``), the same text in Markdown, LaTeX (``$\\uparrow$``) and HTML."""
+    return get_metric(metric).header
+
+
+def metric_csv_columns(metric: str, ci: bool = False) -> list[str]:
+    """The CSV columns of registry metric ``metric``: its name, and with ``ci`` its
+    ``_ci_low``/``_ci_high`` bounds (raw fractions, never display text)."""
+    name = get_metric(metric).name
+    return [name] + ([f"{name}_ci_low", f"{name}_ci_high"] if ci else [])
 
 
 def latex_escape(text: str) -> str:

@@ -1,13 +1,18 @@
 """The numbers of Table 2 (alignment) and Table 4 (faithfulness) of Fayyaz et al. for one run.
 
 * **Table 2** scores the rationales extracted for the TRUE label (purpose ``alignment``)
-  against the human rationale stored with each example: micro F1 (pooled, the paper's default,
-  see SPEC) with its 95% bootstrap CI over examples, macro F1, pooled P and R and N. The
-  RANDOM row averages micro/macro F1, P and R over all stored draws (``positions`` is draw 0,
-  ``draws`` the others); its CI resamples examples and averages over draws inside each
-  resample. Prompting rows also carry the parse-failure rate (replies that could not be
-  parsed; they count as empty rationales, precision 0) and the share of reply words that are
-  not in the input.
+  against the human rationale stored with each example. Its values are keyed by registry
+  metric name (``AlignmentRow.metrics``; the columns come from
+  ``faithscope.metrics.table_metrics(2)``): micro F1 (pooled, the paper's default and the
+  column Table 2 leads with, see SPEC) with its 95% bootstrap CI over examples; macro F1 per
+  example and ERASER's macro F1 per (example, field) instance, both leaving out instances with
+  neither a human rationale nor a prediction; ERASER's IOU-F1 (macro, per field; micro in the
+  CSV); AUPRC for methods that store per-word scores (``None`` with a reason otherwise);
+  pooled P and R; N. The RANDOM row averages every value over all stored draws
+  (``positions`` is draw 0, ``draws`` the others); its CI resamples examples and averages over
+  draws inside each resample. Prompting rows also carry the parse-failure rate (replies that
+  could not be parsed; they count as empty rationales, precision 0) and the share of reply
+  words that are not in the input.
 * **Table 4** masks the rationales extracted for the PREDICTED label (purpose
   ``faithfulness``): flip rate with its CI, the mean change of the originally predicted
   label's log-probability (masked - original, negative = the words mattered) with its CI,
@@ -21,11 +26,12 @@ Rates are fractions here; the renderers show percentages.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..metrics import PRF, bootstrap_ci, bootstrap_ci_indices, comprehensiveness, flip_rate, logprob_change, macro_prf, micro_prf, pool_prf, prf
+from ..metrics import (PRF, bootstrap_ci, bootstrap_ci_indices, comprehensiveness, field_auprcs, field_instances, flip_rate, iou_scores,
+                       logprob_change, macro_prf, mean_auprc, micro_prf, pool_prf, prf)
 from ..types import Rationale
 from .rundata import PROMPTING, RunData
 
@@ -52,15 +58,18 @@ def ordered(methods: list[str] | set[str], order: tuple[str, ...]) -> list[str]:
 
 @dataclass(frozen=True)
 class AlignmentRow:
-    """One Table 2 row (fractions; ``parse_fail``/``not_found`` are ``None`` off prompting)."""
+    """One Table 2 row (fractions; ``parse_fail``/``not_found`` are ``None`` off prompting).
+
+    ``metrics`` maps registry metric names (``faithscope.metrics.METRICS``) to values, ``None``
+    where a metric does not apply to the method (``reasons`` then says why); ``cis`` holds the
+    95% bootstrap CIs of the metrics that have one.
+    """
 
     method: str
     n: int
-    micro_f1: float
-    micro_ci: tuple[float, float]
-    macro_f1: float
-    precision: float
-    recall: float
+    metrics: dict[str, float | None]
+    cis: dict[str, tuple[float, float]] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
     parse_fail: float | None = None
     not_found: float | None = None
     draws: int = 1
@@ -73,6 +82,36 @@ class AlignmentRow:
     @property
     def selection(self) -> str:
         return display(self.method)[1]
+
+    def _get(self, metric: str) -> float:
+        v = self.metrics.get(metric)
+        return math.nan if v is None else v
+
+    @property
+    def micro_f1(self) -> float:
+        return self._get("alignment_f1_micro")
+
+    @property
+    def micro_ci(self) -> tuple[float, float]:
+        return self.cis.get("alignment_f1_micro", (math.nan, math.nan))
+
+    @property
+    def macro_f1(self) -> float:
+        """Per-example macro F1."""
+        return self._get("alignment_f1_macro")
+
+    @property
+    def macro_f1_field(self) -> float:
+        """ERASER's per-(example, field) macro F1."""
+        return self._get("alignment_f1_macro_field")
+
+    @property
+    def precision(self) -> float:
+        return self._get("precision")
+
+    @property
+    def recall(self) -> float:
+        return self._get("recall")
 
 
 @dataclass(frozen=True)
@@ -118,17 +157,52 @@ def _counts(scores: list[PRF]) -> np.ndarray:
     return np.array([[s.tp, s.n_pred, s.n_gold] for s in scores], dtype=float).reshape(-1, 3)
 
 
-def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list[int]], n_resamples: int = 1000, seed: int = 0) -> AlignmentRow:
-    """Score one method's alignment rationales against the human rationales (by example id)."""
+NO_SCORES = "no per-word scores (only attribution methods rank every word)"
+"""Why AUPRC is blank for a method."""
+
+
+def _field_starts(example: dict) -> list[int]:
+    """Global position of each stored field's first word (``Example.field_offsets()``)."""
+    starts, pos = [], 0
+    for words in (example.get("fields") or {}).values():
+        starts.append(pos)
+        pos += len(words)
+    return starts or [0]
+
+
+def _draw_values(preds: list[tuple[int, ...]], gold: list[list[int]], starts: list[list[int]]) -> dict[str, float]:
+    """The position-set metrics of one draw of a method's rationales over the examples."""
+    micro = micro_prf(zip(preds, gold))
+    inst = [pair for p, g, st in zip(preds, gold, starts) for pair in field_instances(p, g, st)]
+    iou_micro, iou_macro = iou_scores(inst)
+    return {"alignment_f1_micro": micro.f1, "alignment_f1_macro": macro_prf(zip(preds, gold)).f1,
+            "alignment_f1_macro_field": macro_prf(inst).f1, "iou_f1": iou_macro.f1, "iou_f1_micro": iou_micro.f1,
+            "precision": micro.p, "recall": micro.r}
+
+
+def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list[int]], n_resamples: int = 1000, seed: int = 0,
+                  starts: dict[str, list[int]] | None = None) -> AlignmentRow:
+    """Score one method's alignment rationales against the human rationales (by example id).
+
+    ``starts`` gives each example's field starts (ERASER's per-field instances, spans that
+    never cross a field); without it every example is one field.
+    """
     ids = [eid for eid in human if eid in rats]
     gold = [human[eid] for eid in ids]
     chosen = [rats[eid] for eid in ids]
+    field_starts = [list((starts or {}).get(eid, [0])) for eid in ids]
     fail, missing = prompting_quality(chosen)
     empty_gold = sum(1 for g in gold if not g)
     n_draws = min((1 + len(r.draws) for r in chosen), default=1) if method == "random" else 1
     per_draw = [[(r.positions if d == 0 else r.draws[d - 1]) for r in chosen] for d in range(n_draws)]
-    micro = [micro_prf(zip(preds, gold)) for preds in per_draw]
-    macro = [macro_prf(zip(preds, gold)).f1 for preds in per_draw]
+    values = [_draw_values(preds, gold, field_starts) for preds in per_draw]
+    metrics: dict[str, float | None] = {k: (float(np.mean([v[k] for v in values])) if ids else math.nan) for k in values[0]}
+    reasons: dict[str, str] = {}
+    if chosen and all(r.scores is not None for r in chosen):
+        metrics["auprc"] = mean_auprc(a for r, g, st in zip(chosen, gold, field_starts) for a in field_auprcs(r.scores, g, st))
+    else:
+        metrics["auprc"] = None
+        reasons["auprc"] = NO_SCORES if not any(r.scores is not None for r in chosen) else "per-word scores missing for some examples"
     counts = np.stack([_counts([prf(p, g) for p, g in zip(preds, gold)]) for preds in per_draw])  # (draws, n, 3)
 
     def stat(idx: np.ndarray) -> float:
@@ -136,18 +210,16 @@ def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list
         return float(np.mean([_pooled_f1(*row) for row in sums]))
 
     ci = bootstrap_ci_indices(len(ids), stat, n_resamples=n_resamples, seed=seed)
-    return AlignmentRow(method=method, n=len(ids), micro_f1=float(np.mean([m.f1 for m in micro])) if ids else math.nan, micro_ci=ci,
-                        macro_f1=float(np.mean(macro)) if ids else math.nan,
-                        precision=float(np.mean([m.p for m in micro])) if ids else math.nan,
-                        recall=float(np.mean([m.r for m in micro])) if ids else math.nan,
+    return AlignmentRow(method=method, n=len(ids), metrics=metrics, cis={"alignment_f1_micro": ci}, reasons=reasons,
                         parse_fail=fail, not_found=missing, draws=n_draws, empty_gold=empty_gold)
 
 
 def alignment_rows(data: RunData, n_resamples: int = 1000, seed: int = 0) -> list[AlignmentRow]:
     """Table 2 of one run: every method with alignment rationales, in the paper's order."""
     human = {e["id"]: list(e["human"]) for e in data.examples}
+    starts = {e["id"]: _field_starts(e) for e in data.examples}
     methods = ordered(data.methods("alignment"), ORDER_T2)
-    return [alignment_row(m, data.rationales[(m, "alignment")], human, n_resamples, seed) for m in methods]
+    return [alignment_row(m, data.rationales[(m, "alignment")], human, n_resamples, seed, starts) for m in methods]
 
 
 def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0) -> FaithfulnessRow:
@@ -179,5 +251,5 @@ def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: i
             for m in ordered(set(by_method), ORDER_T4)]
 
 
-__all__ = ["AlignmentRow", "FaithfulnessRow", "alignment_row", "alignment_rows", "faithfulness_row", "faithfulness_rows",
+__all__ = ["NO_SCORES", "AlignmentRow", "FaithfulnessRow", "alignment_row", "alignment_rows", "faithfulness_row", "faithfulness_rows",
            "display", "ordered", "prompting_quality"]
