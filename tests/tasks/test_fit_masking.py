@@ -31,11 +31,12 @@ def words(prompt) -> list[int]:
 
 
 def test_masked_truncated_prompt_shows_only_originally_visible_words():
-    builder = PromptBuilder(load_task("fever"), CharBackend(), max_length=400)
+    builder = PromptBuilder(load_task("fever"), CharBackend(), max_length=700)
     ex = fever_like()
     orig = builder.classification(ex)
     assert orig.truncated_words > 0
     visible = set(words(orig))
+    assert len(visible) > 5 + 12
     masked_positions = frozenset(sorted(visible - {0, 1, 2, 3, 4})[:12])  # twelve visible evidence words
     masked = builder.classification(ex, masked_positions)
     shown = set(words(masked))
