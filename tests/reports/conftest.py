@@ -80,7 +80,7 @@ def build_store(run_dir: Path, adapter: str | None = None, dataset: str = "tiny_
         rows.append((eid, "attention", "delete", 2, f"sha-att-{eid}", preds[eid], "entailment" if fl and preds[eid] != "entailment" else ("neutral" if fl else preds[eid]),
                      fl, olp, mlp, op, mp))
     rows += [(eid, "prompt-topk", "delete", 0, f"sha-p-{eid}", preds[eid], preds[eid], 0, -0.1, -0.1, 0.5, 0.5) for eid in preds]
-    store.put_masked({}, rows)
+    store.put_masked({}, [r + (0,) for r in rows])  # n_outside: no truncation here
     store.add_timing("label_scoring", 1.5, 3)
     store.close()
     return run_dir

@@ -149,10 +149,19 @@ T4_COLUMNS = [
     metric_column("logprob_change", diff=False),
     Column("Δ log p 95% CI", lambda r: ci_text(r.logprob_ci, 1.0, 3)),
     metric_column("comprehensiveness", diff=False),
+    Column("comprehensiveness 95% CI", lambda r: ci_text(r.comprehensiveness_ci, 1.0, 3)),
+    metric_column("sufficiency", diff=False),
+    Column("sufficiency 95% CI", lambda r: ci_text(r.sufficiency_ci, 1.0, 3)),
+    metric_column("aopc_comprehensiveness", diff=False),
+    Column("AOPC compr. 95% CI", lambda r: ci_text(r.aopc_comprehensiveness_ci, 1.0, 3)),
+    metric_column("aopc_sufficiency", diff=False),
+    Column("AOPC suff. 95% CI", lambda r: ci_text(r.aopc_sufficiency_ci, 1.0, 3)),
     Column("words masked", lambda r: num(r.mean_masked, 1)),
+    Column("outside window", lambda r: str(r.outside_window)),
     Column("N", lambda r: str(r.n)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
 ]
+"""Table 4's metric columns carry the metric registry's names (``faithscope.metrics.METRICS``)."""
 
 
 def _method_table(title: str, runs: list[RunTables], attr: str, columns: list[Column], order: tuple[str, ...], notes: list[str]) -> Table:
@@ -203,6 +212,10 @@ def table2(runs: list[RunTables]) -> Table:
         if empty:
             notes.append(f"[{i}] {empty} examples have an empty human rationale: recall 0 in micro F1; left out of macro F1 "
                          "where the method selects nothing there, F1 0 otherwise.")
+        outside = rt.data.human_outside()
+        if outside:
+            notes.append(f"[{i}] truncation: {sum(outside.values())} human-rationale words of {len(outside)} truncated examples lie outside "
+                         "the model's visible window; they are excluded from the human rationale and from every method's rationale.")
     return _method_table("Table 2: alignment with human rationales (F1 %)", runs, "alignment", t2_columns(runs), ORDER_T2, notes)
 
 
@@ -210,7 +223,12 @@ def table4(runs: list[RunTables]) -> Table:
     """Table 4: flip rate on masking each method's rationale (PREDICTED label)."""
     strategies = ", ".join(sorted({rt.data.mask_strategy for rt in runs}))
     notes = [f"Masking strategy: {strategies}. Δ log p = mean log-prob change of the originally predicted label (masked − original).",
-             "compr. = ERASER comprehensiveness, p(y|x) − p(y|x without rationale) over the label set."]
+             "compr. = ERASER comprehensiveness, p(y|x) − p(y|x without rationale) over the label set; sufficiency = "
+             "p(y|x) − p(y|rationale only) (lower = more sufficient).",
+             "AOPC (scored methods only): mean over examples and the bins 1/5/10/20/50 % of the visible words, ranked by the stored "
+             "word scores, of p(y|x) − p(y|x_bin), top words removed (aopc_comprehensiveness) or only they kept (aopc_sufficiency); "
+             "a bin holds max(1, ceil(b·n)) words, no 0 % bin.",
+             "outside window = rationale words cut by truncation (the model never saw them): excluded from masking, counted."]
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
@@ -304,12 +322,15 @@ def _alignment_metric_fields(r: AlignmentRow) -> dict[str, Any]:
 def records_table2(runs: list[RunTables]) -> list[dict[str, Any]]:
     """Long-format Table 2 records: registry-named metric columns, then the earlier names
     (``micro_f1``, ``macro_f1``, ...) kept for existing readers."""
-    return _method_records(runs, "alignment", lambda r: {
+    out = _method_records(runs, "alignment", lambda r: {
         "n": r.n, **_alignment_metric_fields(r),
         "micro_f1": r.micro_f1, "micro_f1_ci_low": r.micro_ci[0], "micro_f1_ci_high": r.micro_ci[1], "macro_f1": r.macro_f1,
         "parse_fail_rate": r.parse_fail, "not_in_input_share": r.not_found,
         "random_draws": r.draws, "empty_human_rationales": r.empty_gold},
         ("micro_f1", "macro_f1", *(m.name for m in table_metrics(2))))
+    for rec in out:  # truncation: words of the human rationale the model never saw (excluded)
+        rec["human_words_outside_window"] = sum(runs[rec["run"] - 1].data.human_outside().values())
+    return out
 
 
 def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
@@ -317,7 +338,13 @@ def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
         "strategy": None, "n": r.n, "flip_rate": r.flip_rate, "flip_rate_ci_low": r.flip_ci[0], "flip_rate_ci_high": r.flip_ci[1],
         "logprob_change": r.logprob_change, "logprob_change_ci_low": r.logprob_ci[0], "logprob_change_ci_high": r.logprob_ci[1],
         "comprehensiveness": r.comprehensiveness, "comprehensiveness_ci_low": r.comprehensiveness_ci[0],
-        "comprehensiveness_ci_high": r.comprehensiveness_ci[1], "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail},
+        "comprehensiveness_ci_high": r.comprehensiveness_ci[1],
+        "sufficiency": r.sufficiency, "sufficiency_ci_low": r.sufficiency_ci[0], "sufficiency_ci_high": r.sufficiency_ci[1],
+        "aopc_comprehensiveness": r.aopc_comprehensiveness, "aopc_comprehensiveness_ci_low": r.aopc_comprehensiveness_ci[0],
+        "aopc_comprehensiveness_ci_high": r.aopc_comprehensiveness_ci[1],
+        "aopc_sufficiency": r.aopc_sufficiency, "aopc_sufficiency_ci_low": r.aopc_sufficiency_ci[0], "aopc_sufficiency_ci_high": r.aopc_sufficiency_ci[1],
+        "n_aopc": r.n_aopc, "rationale_words_outside_window": r.outside_window,
+        "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail},
         ("flip_rate", "logprob_change"))
     for rec in out:
         rec["strategy"] = runs[rec["run"] - 1].data.mask_strategy

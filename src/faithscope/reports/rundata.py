@@ -27,7 +27,9 @@ class RunData:
 
     ``rationales`` maps ``(method, purpose)`` to ``{example_id: Rationale}``; ``masked`` holds
     the store's masked rows (dicts with ``example_id``, ``method``, ``strategy``, ``flipped``,
-    log-probs and probabilities of the originally predicted label).
+    log-probs and probabilities of the originally predicted label, ``n_outside``);
+    ``perturbed`` the sufficiency (``kept``) and AOPC-bin rows of the same rationales;
+    ``hidden`` the word positions truncation cut, per truncated example.
     """
 
     run_dir: Path
@@ -39,6 +41,8 @@ class RunData:
     timings: dict[str, tuple[float, int]]
     epochs: dict[int, dict[str, Any]] = field(default_factory=dict)
     stage_peaks: dict[str, float] = field(default_factory=dict)
+    perturbed: list[dict[str, Any]] = field(default_factory=list)
+    hidden: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -82,6 +86,23 @@ class RunData:
     def masked_rows(self, strategy: str | None = None) -> list[dict[str, Any]]:
         strategy = strategy or self.mask_strategy
         return [r for r in self.masked if r["strategy"] == strategy]
+
+    def perturbed_rows(self, strategy: str | None = None) -> list[dict[str, Any]]:
+        strategy = strategy or self.mask_strategy
+        return [r for r in self.perturbed if r["strategy"] == strategy]
+
+    def visible_human(self) -> dict[str, list[int]]:
+        """Each example's human rationale minus the words outside its visible window."""
+        return {e["id"]: [g for g in e["human"] if g not in set(self.hidden.get(e["id"], ()))] for e in self.examples}
+
+    def human_outside(self) -> dict[str, int]:
+        """Per truncated example, its human-rationale words outside the visible window."""
+        out = {}
+        for e in self.examples:
+            cut = set(self.hidden.get(e["id"], ()))
+            if cut:
+                out[e["id"]] = sum(1 for g in e["human"] if g in cut)
+        return out
 
     @property
     def adapter(self) -> str | None:
@@ -131,6 +152,8 @@ def read_store(store: ResultStore, run_dir: Path | None = None) -> RunData:
         timings=store.timings(),
         epochs=store.epochs(),
         stage_peaks=store.stage_peaks(),
+        perturbed=store.perturbed(),
+        hidden=store.hidden(),
     )
 
 

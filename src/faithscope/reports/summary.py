@@ -64,6 +64,10 @@ class RunSummary:
     peak_rss_mib: float | None = None
     stage_peak_rss_mib: dict[str, float] = field(default_factory=dict)
     sample_note: str = ""
+    truncated_ids: list[str] = field(default_factory=list)
+    """Examples cut by truncation (the HTML report links them)."""
+    human_outside_window: int = 0
+    """Human-rationale words outside the visible window: excluded from alignment and masking."""
 
     @property
     def gold_shares(self) -> dict[str, float]:
@@ -79,6 +83,9 @@ class RunSummary:
         out = []
         if self.mask_all is not None and self.mask_all.low:
             out.append(self.mask_all.message)
+        if self.truncated_examples:
+            out.append(f"truncation: {self.truncated_examples} examples were cut to fit the context window ({self.truncated_words} words "
+                       f"dropped; {self.human_outside_window} human-rationale words outside the window, excluded from alignment and masking)")
         if self.n_predicted < self.n_examples:
             out.append(f"only {self.n_predicted} of {self.n_examples} examples have a prediction (run unfinished?)")
         if self.n_predicted and max(self.pred_counts.values(), default=0) == self.n_predicted and len(self.labels) > 1:
@@ -94,6 +101,7 @@ class RunSummary:
             "zero_rate": self.zero_rate, "gold_counts": self.gold_counts, "pred_counts": self.pred_counts,
             "label_distribution": self.pred_shares, "gold_distribution": self.gold_shares,
             "truncated_examples": self.truncated_examples, "truncated_words": self.truncated_words,
+            "truncated_example_ids": list(self.truncated_ids), "human_rationale_words_outside_window": self.human_outside_window,
             "mask_all_flip_rate": self.mask_all.flip_rate if self.mask_all else None,
             "mask_all_ci": list(self.mask_all.ci) if self.mask_all else None,
             "mask_all_low": self.mask_all.low if self.mask_all else None,
@@ -130,6 +138,7 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
     majority = max(all_labels, key=lambda lab: (gold[lab], -all_labels.index(lab))) if data.examples else None
     zero_rate = gold[majority] / len(data.examples) if majority is not None else math.nan
     truncated = [s.truncated_words for _, s in predicted if s.truncated_words]
+    truncated_ids = [e["id"] for e in data.examples if e["id"] in data.predictions and data.predictions[e["id"]].truncated_words]
     peak = data.meta.get("peak_rss_mib")
     return RunSummary(
         label=data.label, dataset=data.dataset, n_examples=len(data.examples), n_predicted=len(predicted),
@@ -138,4 +147,5 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
         truncated_examples=len(truncated), truncated_words=sum(truncated),
         mask_all=mask_all_diagnostic(data, bootstrap_resamples, seed), timings=dict(data.timings),
         peak_rss_mib=float(peak) if peak is not None else None, stage_peak_rss_mib=dict(data.stage_peaks), sample_note=str(data.meta.get("sample_note") or ""),
+        truncated_ids=truncated_ids, human_outside_window=sum(data.human_outside().values()),
     )

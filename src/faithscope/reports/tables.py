@@ -16,8 +16,14 @@
 * **Table 4** masks the rationales extracted for the PREDICTED label (purpose
   ``faithfulness``): flip rate with its CI, the mean change of the originally predicted
   label's log-probability (masked - original, negative = the words mattered) with its CI,
-  ERASER comprehensiveness, the mean number of masked words and, for prompting rows, the
-  parse-failure rate.
+  ERASER comprehensiveness and sufficiency (the rationale kept alone) and, for scored methods,
+  AOPC comprehensiveness and sufficiency (bins 1/5/10/20/50 % of the visible words ranked by
+  the stored word scores; mean over examples and bins), each with its CI over examples; the
+  mean number of masked words, the rationale words outside the visible window (truncation;
+  excluded, counted) and, for prompting rows, the parse-failure rate.
+* **Truncation**: words cut from an example's prompt (``RunData.hidden``) are outside what the
+  model saw. Table 2 drops them from the human rationale and from every method's rationale
+  (the count is in :meth:`RunData.human_outside`); Table 4's masking never touched them.
 
 All metrics come from :mod:`faithscope.metrics`; this module only gathers stored rows.
 Rates are fractions here; the renderers show percentages.
@@ -26,12 +32,13 @@ Rates are fractions here; the renderers show percentages.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..metrics import (PRF, bootstrap_ci, bootstrap_ci_indices, comprehensiveness, field_auprcs, field_instances, flip_rate, iou_scores,
-                       logprob_change, macro_prf, mean_auprc, micro_prf, pool_prf, prf)
+from ..metrics import (AOPC_BINS, PRF, aopc_per_example, bootstrap_ci, bootstrap_ci_indices, comprehensiveness, field_auprcs, field_instances,
+                       flip_rate, iou_scores, logprob_change, macro_prf, mean_auprc, micro_prf, pool_prf, prf, sufficiency)
+from ..runs.perturb import AOPC_KEPT, AOPC_REMOVED, KEPT
 from ..types import Rationale
 from .rundata import PROMPTING, RunData
 
@@ -128,6 +135,16 @@ class FaithfulnessRow:
     comprehensiveness_ci: tuple[float, float]
     mean_masked: float
     parse_fail: float | None = None
+    sufficiency: float = math.nan
+    sufficiency_ci: tuple[float, float] = (math.nan, math.nan)
+    aopc_comprehensiveness: float = math.nan
+    aopc_comprehensiveness_ci: tuple[float, float] = (math.nan, math.nan)
+    aopc_sufficiency: float = math.nan
+    aopc_sufficiency_ci: tuple[float, float] = (math.nan, math.nan)
+    n_aopc: int = 0
+    """Examples with every AOPC bin scored (0 for unscored methods)."""
+    outside_window: int = 0
+    """Rationale words outside the visible window (truncation), excluded from masking."""
 
     @property
     def name(self) -> str:
@@ -216,14 +233,47 @@ def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list
 
 def alignment_rows(data: RunData, n_resamples: int = 1000, seed: int = 0) -> list[AlignmentRow]:
     """Table 2 of one run: every method with alignment rationales, in the paper's order."""
-    human = {e["id"]: list(e["human"]) for e in data.examples}
+    human = data.visible_human()
     starts = {e["id"]: _field_starts(e) for e in data.examples}
     methods = ordered(data.methods("alignment"), ORDER_T2)
-    return [alignment_row(m, data.rationales[(m, "alignment")], human, n_resamples, seed, starts) for m in methods]
+    return [alignment_row(m, visible_rationales(data.rationales[(m, "alignment")], data.hidden), human, n_resamples, seed, starts)
+            for m in methods]
 
 
-def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0) -> FaithfulnessRow:
-    """Aggregate one method's masked rows (one per example) into a Table 4 row."""
+def visible_rationales(rats: dict[str, Rationale], hidden: dict[str, list[int]]) -> dict[str, Rationale]:
+    """The rationales without the positions truncation cut (words the model never saw)."""
+    out = {}
+    for eid, r in rats.items():
+        cut = set(hidden.get(eid, ()))
+        out[eid] = r if not cut else replace(r, positions=tuple(g for g in r.positions if g not in cut),
+                                             draws=tuple(tuple(g for g in d if g not in cut) for d in r.draws))
+    return out
+
+
+def _finite_pairs(orig: dict[str, float], other: dict[str, float]) -> tuple[list[float], list[float]]:
+    ids = [eid for eid in other if eid in orig and math.isfinite(orig[eid]) and math.isfinite(other[eid])]
+    return [orig[eid] for eid in ids], [other[eid] for eid in ids]
+
+
+def _aopc_values(orig: dict[str, float], perturbed: list[dict], kind: str) -> np.ndarray:
+    """Per example, the mean over the AOPC bins of ``p(y|x) - p(y|x_bin)`` (examples with
+    every bin scored and finite)."""
+    by_ex: dict[str, dict[float, float]] = {}
+    for r in perturbed:
+        if r["kind"] == kind:
+            by_ex.setdefault(r["example_id"], {})[float(r["fraction"])] = float(r["masked_prob"])
+    bins = sorted(AOPC_BINS)
+    ids = [eid for eid, b in by_ex.items() if eid in orig and math.isfinite(orig[eid]) and sorted(b) == bins
+           and all(math.isfinite(v) for v in b.values())]
+    if not ids:
+        return np.empty(0)
+    return aopc_per_example([orig[eid] for eid in ids], {b: [by_ex[eid][b] for eid in ids] for b in bins})
+
+
+def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0,
+                     perturbed: list[dict] | None = None) -> FaithfulnessRow:
+    """Aggregate one method's masked rows (one per example) and its ``perturbed`` rows
+    (sufficiency, AOPC bins) into a Table 4 row."""
     flips = np.array([float(r["flipped"]) for r in rows])
     rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
     lp = logprob_change([r["orig_logprob"] for r in rows], [r["masked_logprob"] for r in rows])
@@ -236,10 +286,22 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
     def mean(v: np.ndarray) -> float:
         return float(v.mean()) if v.size else math.nan
 
-    return FaithfulnessRow(method=method, n=len(rows), flip_rate=rate, flip_ci=bootstrap_ci(flips, n_resamples=n_resamples, seed=seed),
-                           logprob_change=mean(lp), logprob_ci=bootstrap_ci(lp, n_resamples=n_resamples, seed=seed),
-                           comprehensiveness=mean(comp), comprehensiveness_ci=bootstrap_ci(comp, n_resamples=n_resamples, seed=seed),
-                           mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail)
+    orig = {r["example_id"]: float(r["orig_prob"]) for r in rows}
+    perturbed = perturbed or []
+    suff = sufficiency(*_finite_pairs(orig, {r["example_id"]: float(r["masked_prob"]) for r in perturbed if r["kind"] == KEPT}))
+    aopc_c, aopc_s = _aopc_values(orig, perturbed, AOPC_REMOVED), _aopc_values(orig, perturbed, AOPC_KEPT)
+
+    def ci(v: np.ndarray) -> tuple[float, float]:
+        return bootstrap_ci(v, n_resamples=n_resamples, seed=seed)
+
+    return FaithfulnessRow(method=method, n=len(rows), flip_rate=rate, flip_ci=ci(flips),
+                           logprob_change=mean(lp), logprob_ci=ci(lp),
+                           comprehensiveness=mean(comp), comprehensiveness_ci=ci(comp),
+                           mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail,
+                           sufficiency=mean(suff), sufficiency_ci=ci(suff),
+                           aopc_comprehensiveness=mean(aopc_c), aopc_comprehensiveness_ci=ci(aopc_c),
+                           aopc_sufficiency=mean(aopc_s), aopc_sufficiency_ci=ci(aopc_s), n_aopc=int(min(aopc_c.size, aopc_s.size)),
+                           outside_window=int(sum(int(r.get("n_outside") or 0) for r in rows)))
 
 
 def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: int = 1000, seed: int = 0) -> list[FaithfulnessRow]:
@@ -247,9 +309,12 @@ def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: i
     by_method: dict[str, list[dict]] = {}
     for r in data.masked_rows(strategy):
         by_method.setdefault(r["method"], []).append(r)
-    return [faithfulness_row(m, by_method[m], data.rationales.get((m, "faithfulness")), n_resamples, seed)
+    others: dict[str, list[dict]] = {}
+    for r in data.perturbed_rows(strategy):
+        others.setdefault(r["method"], []).append(r)
+    return [faithfulness_row(m, by_method[m], data.rationales.get((m, "faithfulness")), n_resamples, seed, others.get(m, []))
             for m in ordered(set(by_method), ORDER_T4)]
 
 
 __all__ = ["NO_SCORES", "AlignmentRow", "FaithfulnessRow", "alignment_row", "alignment_rows", "faithfulness_row", "faithfulness_rows",
-           "display", "ordered", "prompting_quality"]
+           "display", "ordered", "prompting_quality", "visible_rationales"]

@@ -6,8 +6,11 @@ Stages (each skips what the store already holds, each batch committed atomically
    (faithfulness); attention/saliency/Input x Gradient share one pass per (example, label),
    identical prompting prompts are generated once;
 3. *masking*: every faithfulness rationale (plus ALL, HUMAN, RANDOM when selected) is
-   deleted (or replaced) in the classification prompt and re-scored in batched forwards; a
-   masked input identical to one already scored is not scored again.
+   deleted (or replaced) in the classification prompt, kept alone (ERASER sufficiency) and,
+   for scored methods, binned (AOPC, :mod:`.perturb`), all re-scored in batched forwards; an
+   input identical to one already scored (same prompt hash) is not scored again. Masking
+   deletes from the visible (possibly truncated) window only; rationale words outside it are
+   excluded and counted.
 Timings per stage go to the store's run summary.
 """
 
@@ -28,7 +31,7 @@ from ..methods import MethodContext, MethodOptions, RationaleRequest, get_method
 from ..tasks import load_task
 from ..tasks.fit import PromptBuilder
 from ..types import Example, LabelScores
-from . import memory
+from . import memory, perturb
 from .config import RunConfig
 from .progress import progress
 from .store import ResultStore, prompt_sha
@@ -143,9 +146,26 @@ class Runner:
                 with self._timed("label_scoring", len(chunk)):
                     fitted = [self.prompts.classification(e) for e in chunk]
                     scores = self.score_prompts([f.text for f in fitted])
-                    self.store.put_predictions((e.id, replace(s, truncated_words=f.truncated_words), detail) for e, f, (s, detail) in zip(chunk, fitted, scores))
+                    self.store.put_predictions([(e.id, replace(s, truncated_words=f.truncated_words), detail) for e, f, (s, detail) in zip(chunk, fitted, scores)],
+                                               hidden={e.id: f.hidden for e, f in zip(chunk, fitted) if f.hidden})
                 bar.update(len(chunk))
-        return self.store.predictions()
+        preds = self.store.predictions()
+        self.warn_truncation(preds)
+        return preds
+
+    def warn_truncation(self, preds: dict[str, LabelScores]) -> str | None:
+        """Say (log warning) how many examples and words truncation cut, and how many human
+        rationale words fell outside the window; returns the message (``None``: nothing cut)."""
+        cut = {e.id: preds[e.id].truncated_words for e in self.examples if e.id in preds and preds[e.id].truncated_words}
+        if not cut:
+            return None
+        hidden = self.store.hidden()
+        outside = sum(len(e.rationale & set(hidden.get(e.id, ()))) for e in self.examples if e.id in cut)
+        msg = (f"truncation: {len(cut)} of {len(self.examples)} examples were cut to fit {self.prompts.max_length} tokens "
+               f"({sum(cut.values())} words dropped; {outside} human-rationale words outside the window, excluded from "
+               f"alignment and masking and counted in the tables); e.g. {', '.join(list(cut)[:3])}")
+        log.warning(msg)
+        return msg
 
     def score_prompts(self, texts: Sequence[str]) -> list[tuple[LabelScores, dict[str, Any] | None]]:
         """Label scores of each prompt, with what a server backend did to get them."""
@@ -196,6 +216,8 @@ class Runner:
 
     # -- stage 3 -----------------------------------------------------------------------
     def mask_and_rescore(self) -> None:
+        """Score every faithfulness rationale's inputs (removed, kept, AOPC bins), per chunk in
+        one transaction; the rationales already in ``masked`` are done (a rerun scores nothing)."""
         preds = self.store.predictions()
         strategy = self.config.mask
         placeholder = self.config.placeholder if strategy == "placeholder" else None
@@ -205,25 +227,34 @@ class Runner:
         step = max(self.config.batch_size, 1) * 4
         with progress(len(rationales), "masking", enabled=self.config.progress) as bar:
             for i in range(0, len(rationales), step):
-                chunk = rationales[i:i + step]
+                chunk = [(eid, rat) for eid, rat in rationales[i:i + step] if preds[eid].predicted]  # no original label: nothing to flip
                 with self._timed("masking", len(chunk)):
-                    texts = [self.prompts.classification(by_id[eid], frozenset(rat.positions), placeholder).text for eid, rat in chunk]
-                    shas = [prompt_sha(t) for t in texts]
-                    known = self.store.scored_prompts(set(shas), self.task.labels)
-                    missing = {sha: t for sha, t in zip(shas, texts) if sha not in known}
+                    plans = []
+                    for eid, rat in chunk:
+                        ex = by_id[eid]
+                        p = perturb.plan(rat.positions, rat.scores, self.prompts.visible(ex), ex.n_words)
+                        texts = [self.prompts.classification(ex, q.drop, placeholder).text for q in (p.removed, *p.others)]
+                        plans.append((eid, rat, p, [prompt_sha(t) for t in texts], texts))
+                    wanted = {sha: t for *_, shas, texts in plans for sha, t in zip(shas, texts)}
+                    known = self.store.scored_prompts(set(wanted), self.task.labels)
+                    for eid, *_ in plans:  # an input with nothing dropped is the original prompt: already scored
+                        known[prompt_sha(self.prompts.classification(by_id[eid]).text)] = preds[eid]
+                    missing = {sha: t for sha, t in wanted.items() if sha not in known}
                     fresh = dict(zip(missing, (s for s, _ in self.score_prompts(list(missing.values()))))) if missing else {}
-                    rows = []
-                    for (eid, rat), sha in zip(chunk, shas):
+                    scored = {**known, **fresh}
+                    rows, others = [], []
+                    for eid, rat, p, shas, _ in plans:
                         orig = preds[eid]
-                        masked = fresh[sha] if sha in fresh else known[sha]
                         label = orig.predicted
-                        if not label:  # the original reply named no label: nothing to flip
-                            continue
                         j = orig.labels.index(label)
-                        rows.append((eid, rat.method, strategy, len(rat.positions), sha, label, masked.predicted, int(masked.predicted != label),
-                                     orig.logprobs[j], masked.logprobs[j], orig.probs[j], masked.probs[j]))
-                    self.store.put_masked(fresh, rows)
-                bar.update(len(chunk))
+                        masked = scored[shas[0]]
+                        rows.append((eid, rat.method, strategy, p.removed.n_words, shas[0], label, masked.predicted, int(masked.predicted != label),
+                                     orig.logprobs[j], masked.logprobs[j], orig.probs[j], masked.probs[j], p.outside))
+                        for q, sha in zip(p.others, shas[1:]):
+                            s = scored[sha]
+                            others.append((eid, rat.method, strategy, q.kind, q.fraction, q.n_words, sha, s.predicted, s.logprobs[j], s.probs[j]))
+                    self.store.put_masked(fresh, rows, others)
+                bar.update(len(rationales[i:i + step]))
 
 
 def run(config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None) -> RunResult:

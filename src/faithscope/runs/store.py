@@ -6,6 +6,16 @@ strategy (faithfulness), with the resolved config, model identity and package ve
 ``kill -9`` loses at most the batch in flight, and a rerun skips everything already stored.
 Label scores of masked prompts are cached by prompt hash: an identical masked input is never
 scored twice. Everything is JSON or plain columns; nothing is pickled.
+
+Faithfulness inputs (see :mod:`faithscope.runs.perturb`): ``masked`` holds the rationale-removed
+input of each (example, method, strategy) with ``n_outside``, the rationale words outside the
+visible window (excluded); ``perturbed`` the same rationale's other inputs (``kept`` for
+sufficiency, ``aopc_removed``/``aopc_kept`` per bin), written in the same transaction, so a
+``masked`` row means the rationale is complete. ``hidden`` lists, per truncated example, the
+word positions cut by truncation (written with its prediction).
+
+Schema versions: 2 added ``masked.n_outside``, ``perturbed`` and ``hidden``; a store of another
+version is refused (``check_schema``) rather than mixed.
 """
 
 from __future__ import annotations
@@ -15,14 +25,14 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import ConfigError
 from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff
 
 STORE_NAME = "results.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +52,12 @@ CREATE TABLE IF NOT EXISTS masked (
   example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, n_masked INTEGER NOT NULL,
   prompt_sha TEXT NOT NULL, orig_predicted TEXT NOT NULL, predicted TEXT NOT NULL, flipped INTEGER NOT NULL,
   orig_logprob REAL NOT NULL, masked_logprob REAL NOT NULL, orig_prob REAL NOT NULL, masked_prob REAL NOT NULL,
-  PRIMARY KEY (example_id, method, strategy));
+  n_outside INTEGER NOT NULL, PRIMARY KEY (example_id, method, strategy));
+CREATE TABLE IF NOT EXISTS perturbed (
+  example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, kind TEXT NOT NULL, fraction REAL NOT NULL,
+  n_words INTEGER NOT NULL, prompt_sha TEXT NOT NULL, predicted TEXT NOT NULL, masked_logprob REAL NOT NULL, masked_prob REAL NOT NULL,
+  PRIMARY KEY (example_id, method, strategy, kind, fraction));
+CREATE TABLE IF NOT EXISTS hidden (example_id TEXT PRIMARY KEY, positions TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS timings (stage TEXT PRIMARY KEY, seconds REAL NOT NULL, items INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS stage_memory (stage TEXT PRIMARY KEY, peak_rss_mib REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, summary TEXT NOT NULL);
@@ -73,7 +88,20 @@ class ResultStore:
         path = Path(run_dir) / STORE_NAME
         if not path.is_file():
             raise ConfigError(f"{run_dir}: no {STORE_NAME} here; is this a faithscope run directory?")
-        return cls(path)
+        store = cls(path)
+        try:
+            store.check_schema()
+        except ConfigError:
+            store.close()
+            raise
+        return store
+
+    def check_schema(self) -> None:
+        """Refuse a store written with another schema version (its rows would be mixed)."""
+        stored = self.get_meta("schema")
+        if stored is not None and stored != SCHEMA_VERSION:
+            raise ConfigError(f"{self.path}: written with result-store schema {stored}, this faithscope uses {SCHEMA_VERSION}; "
+                              "rerun into a new --output-dir (old results are not mixed with new ones)")
 
     def close(self) -> None:
         self.db.close()
@@ -89,6 +117,7 @@ class ResultStore:
 
     def bind_config(self, config: RunConfig, identity: dict[str, Any], versions: dict[str, str]) -> None:
         """Record the config of a new run, or refuse a different one in an existing run."""
+        self.check_schema()
         stored = self.get_meta("config_result")
         if stored is None:
             self.set_meta(schema=SCHEMA_VERSION, config=config.as_dict(), config_result=config.result_dict(),
@@ -128,12 +157,22 @@ class ResultStore:
             out[eid] = LabelScores(tuple(json.loads(labels)), tuple(json.loads(lps)), {k: tuple(v) for k, v in json.loads(tokens).items()}, trunc, source)
         return out
 
-    def put_predictions(self, items: Iterable[tuple[str, LabelScores, dict[str, Any] | None]]) -> None:
+    def put_predictions(self, items: Iterable[tuple[str, LabelScores, dict[str, Any] | None]],
+                        hidden: Mapping[str, Iterable[int]] | None = None) -> None:
+        """Store predictions and, in the same transaction, the truncated examples' ``hidden``
+        positions (words cut from the window)."""
         with self.db:
+            if hidden:
+                self.db.executemany("INSERT OR REPLACE INTO hidden VALUES (?,?)",
+                                    [(eid, json.dumps(sorted(pos))) for eid, pos in hidden.items() if pos])
             self.db.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?,?,?,?,?,?)", [
                 (eid, json.dumps(s.labels), json.dumps(s.logprobs), s.predicted, json.dumps({k: list(v) for k, v in s.tokens.items()}), s.truncated_words,
                  s.source, json.dumps(detail) if detail else None)
                 for eid, s, detail in items])
+
+    def hidden(self) -> dict[str, list[int]]:
+        """Per truncated example, the word positions outside the visible window."""
+        return {eid: json.loads(pos) for eid, pos in self.db.execute("SELECT example_id, positions FROM hidden")}
 
     # -- rationales ----------------------------------------------------------------
     def rationale_keys(self, method: str) -> set[tuple[str, str]]:
@@ -175,15 +214,24 @@ class ResultStore:
     def masked_keys(self, strategy: str) -> set[tuple[str, str]]:
         return set(self.db.execute("SELECT example_id, method FROM masked WHERE strategy=?", (strategy,)).fetchall())
 
-    def put_masked(self, scored: dict[str, LabelScores], rows: list[tuple]) -> None:
-        """Store newly scored prompts and the masked rows that use them, in one transaction."""
+    def put_masked(self, scored: dict[str, LabelScores], rows: list[tuple], perturbed: Sequence[tuple] = ()) -> None:
+        """Store newly scored prompts, the masked rows and their other inputs' rows
+        (``perturbed``: sufficiency and AOPC bins), in one transaction."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO scored_prompts VALUES (?,?,?,?)", [(sha, json.dumps(s.logprobs), s.predicted, s.source) for sha, s in scored.items()])
-            self.db.executemany("INSERT OR REPLACE INTO masked VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO perturbed VALUES (?,?,?,?,?,?,?,?,?,?)", perturbed)
+            self.db.executemany("INSERT OR REPLACE INTO masked VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def masked(self, strategy: str | None = None) -> list[dict[str, Any]]:
-        cols = ["example_id", "method", "strategy", "n_masked", "orig_predicted", "predicted", "flipped", "orig_logprob", "masked_logprob", "orig_prob", "masked_prob"]
+        cols = ["example_id", "method", "strategy", "n_masked", "orig_predicted", "predicted", "flipped", "orig_logprob", "masked_logprob",
+                "orig_prob", "masked_prob", "n_outside", "prompt_sha"]
         q = f"SELECT {', '.join(cols)} FROM masked" + (" WHERE strategy=?" if strategy else "")
+        return [dict(zip(cols, r)) for r in self.db.execute(q, (strategy,) if strategy else ())]
+
+    def perturbed(self, strategy: str | None = None) -> list[dict[str, Any]]:
+        """The sufficiency (``kept``) and AOPC-bin rows (see the module doc)."""
+        cols = ["example_id", "method", "strategy", "kind", "fraction", "n_words", "prompt_sha", "predicted", "masked_logprob", "masked_prob"]
+        q = f"SELECT {', '.join(cols)} FROM perturbed" + (" WHERE strategy=?" if strategy else "")
         return [dict(zip(cols, r)) for r in self.db.execute(q, (strategy,) if strategy else ())]
 
     # -- timings and epochs ----------------------------------------------------------

@@ -4,6 +4,12 @@ Policy: when a rendered prompt plus the room reserved for the answer exceeds the
 window, trailing words of the task's ``truncate_field`` (FEVER: the evidence document) are
 dropped until it fits. The number of dropped words is returned and stored with the result,
 so truncation is never silent. Instruction text is never cut.
+
+A *masked* classification prompt (some words deleted or replaced) is cut exactly where the
+unmasked prompt of the same example was cut: masking deletes from the *visible* input only, so
+no word the model never saw comes into view when others are removed (fitting the shorter masked
+prompt from scratch would reveal trailing words). If a placeholder makes the masked prompt
+longer than the window, further trailing words are dropped, never fewer.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ class FittedPrompt:
     text: str
     word_spans: tuple[tuple[int, int, int], ...]
     truncated_words: int = 0
+    hidden: frozenset[int] = frozenset()
+    """Global positions of the words cut by truncation (the trailing ``truncated_words`` of the
+    task's ``truncate_field``): outside the model's visible window."""
 
 
 class PromptBuilder:
@@ -35,9 +44,24 @@ class PromptBuilder:
         self.task, self.backend, self.prompt_format = task, backend, prompt_format
         self.max_length = max_length or backend.context_window
         self.reserve_tokens = reserve_tokens
+        self._unmasked: dict[str, FittedPrompt] = {}  # example id -> its unmasked classification prompt
 
     def classification(self, example: Example, drop: AbstractSet[int] = frozenset(), placeholder: str | None = None) -> FittedPrompt:
-        return self._fit(lambda d: classification_prompt(self.task, example, drop, placeholder, d), example, self.reserve_tokens)
+        """The classification prompt, with the words in ``drop`` deleted (or replaced by
+        ``placeholder``) from the window the unmasked prompt showed (see the module doc)."""
+        base = self._unmasked.get(example.id)
+        if base is None:
+            base = self._fit(lambda d: classification_prompt(self.task, example, delete=d), example, self.reserve_tokens)
+            self._unmasked[example.id] = base
+        if not drop:
+            return base
+        return self._fit(lambda d: classification_prompt(self.task, example, drop, placeholder, d), example, self.reserve_tokens,
+                         min_cut=base.truncated_words)
+
+    def visible(self, example: Example) -> frozenset[int]:
+        """Global positions of the words the unmasked classification prompt shows."""
+        hidden = self.classification(example).hidden
+        return frozenset(g for g in range(example.n_words) if g not in hidden)
 
     def attribution(self, example: Example) -> FittedPrompt:
         return self._fit(lambda d: attribution_prompt(self.task, example, d), example, self.reserve_tokens)
@@ -45,18 +69,21 @@ class PromptBuilder:
     def rationale(self, example: Example, label: str, k: int | None, max_new_tokens: int) -> FittedPrompt:
         return self._fit(lambda d: rationale_prompt(self.task, example, label, k, d), example, max_new_tokens)
 
-    def _fit(self, render: Callable[[frozenset[int]], RenderedPrompt], example: Example, reserve: int) -> FittedPrompt:
-        first = self._wrap(render(frozenset()))
-        if self.backend.count_tokens(first.text) + reserve <= self.max_length:
-            return first
+    def _fit(self, render: Callable[[frozenset[int]], RenderedPrompt], example: Example, reserve: int, min_cut: int = 0) -> FittedPrompt:
+        """Render with the fewest trailing ``truncate_field`` words cut (at least ``min_cut``)
+        that make the prompt fit the window."""
         offsets = example.field_offsets()
         field = self.task.truncate_field
         start, n = offsets[field], len(example.fields[field])
 
         def cut(m: int) -> FittedPrompt:
-            return replace(self._wrap(render(frozenset(range(start + n - m, start + n)))), truncated_words=m)
+            hidden = frozenset(range(start + n - m, start + n))
+            return replace(self._wrap(render(hidden)), truncated_words=m, hidden=hidden)
 
-        lo, hi = 1, n  # smallest number of trailing words to drop so that the prompt fits
+        first = cut(min(min_cut, n))
+        if self.backend.count_tokens(first.text) + reserve <= self.max_length:
+            return first
+        lo, hi = min(min_cut, n) + 1, n  # smallest number of trailing words to drop so that the prompt fits
         if self.backend.count_tokens(cut(n).text) + reserve > self.max_length:
             raise ConfigError(
                 f"example {example.id}: the prompt does not fit in {self.max_length} tokens even with the whole "
