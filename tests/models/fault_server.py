@@ -8,7 +8,9 @@ echoes the request's Authorization header, as careless servers do) and ``"ok"``.
 used up every request gets ``default``. ``fail_after=N`` makes every request after the N-th
 good answer a 500 (a server that died mid-run). It counts the requests received per prompt
 (``counts``) and the good answers sent per prompt (``answered``), the most requests in flight at
-once (``max_in_flight``), and keeps the Authorization headers it saw.
+once (``max_in_flight``), and keeps the Authorization headers it saw. ``models`` is the
+``/v1/models`` entry it lists (default: ``max_model_len`` 2048, as vLLM says) and ``props``
+what llama.cpp's ``/props`` answers (default: no such endpoint, 404).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ class FaultServer:
     """Context manager running the scripted server in a thread; ``base_url`` ends in ``/v1``."""
 
     def __init__(self, script: list[str] | None = None, *, default: str = "ok", reply: ReplyFn = nli_reply,
-                 slow_s: float = 1.0, fail_after: int | None = None):
+                 slow_s: float = 1.0, fail_after: int | None = None,
+                 models: dict[str, Any] | None = None, props: dict[str, Any] | None = None):
+        self.models = {"id": "fault", "max_model_len": 2048} if models is None else models
+        self.props = props
         self.script, self.default, self.reply, self.slow_s = list(script or []), default, reply, slow_s
         self.fail_after = fail_after
         self.counts: Counter[str] = Counter()
@@ -110,7 +115,9 @@ class FaultServer:
 
             def do_GET(self) -> None:
                 if self.path == "/v1/models":
-                    self._send(200, json.dumps({"object": "list", "data": [{"id": "fault", "max_model_len": 2048}]}).encode())
+                    self._send(200, json.dumps({"object": "list", "data": [server.models]}).encode())
+                elif self.path == "/props" and server.props is not None:
+                    self._send(200, json.dumps(server.props).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
 

@@ -47,6 +47,7 @@ import httpx
 from ..errors import ConfigError, ServerError
 from ..types import LabelScores
 from .base import Backend, Budget, per_prompt_budgets
+from .redact import redact_url
 from .request_cache import RequestCache, request_key
 from .server_labels import ServerLabelResult, match_first_tokens, parse_label_reply
 
@@ -57,7 +58,10 @@ NO_GRADIENT_REASON = (
     "attention and gradient attribution need the model's weights; an HTTP API gives only text "
     "and log-probabilities — use --backend transformers"
 )
-DEFAULT_CONTEXT_WINDOW = 8192
+#: Where a server may state its context window: keys of ``/v1/models`` ``data[0]`` (or its
+#: ``meta``) and of llama.cpp's ``/props`` (or its ``default_generation_settings``). llama.cpp's
+#: ``n_ctx_train`` is NOT used: a server often runs with a smaller ``n_ctx`` than it was trained on.
+CONTEXT_KEYS = ("max_model_len", "context_length", "context_window", "n_ctx")
 #: Request fields faithscope sets itself; ``extra_body`` adds server-specific ones beside them,
 #: e.g. ``{"repeat_penalty": 1.0}`` for llama-cpp-python, whose server applies a repeat penalty
 #: of 1.1 by default even at temperature 0 (so its "greedy" replies are not greedy).
@@ -105,12 +109,13 @@ class OpenAIBackend(Backend):
         extra_body: Mapping[str, Any] | None = None,
     ):
         if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"--base-url must start with http:// or https:// (got {base_url!r})")
+            raise ConfigError(f"--base-url must start with http:// or https:// (got {redact_url(base_url)!r})")
         if endpoint not in ("completions", "chat"):
             raise ConfigError(f"endpoint must be 'completions' or 'chat' (got {endpoint!r})")
         if not 0 <= max_retries <= 20 or concurrency < 1 or timeout <= 0 or top_logprobs < 1:
             raise ConfigError("need 0 <= max_retries <= 20, concurrency >= 1, timeout > 0, top_logprobs >= 1")
         self.base_url, self.model, self.endpoint = base_url.rstrip("/"), model, endpoint
+        self.shown_url = redact_url(self.base_url)  # for identity, errors and logs: no user:password
         self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
         self.concurrency, self.top_logprobs, self.label_max_tokens = concurrency, top_logprobs, label_max_tokens
         reserved = sorted(set(extra_body or {}) & RESERVED_BODY_KEYS)
@@ -133,27 +138,55 @@ class OpenAIBackend(Backend):
         self.requests_sent = 0  # HTTP requests sent, retries and probes included; cache hits are not
 
     def __repr__(self) -> str:
-        return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, endpoint={self.endpoint!r})"
+        return f"OpenAIBackend(base_url={self.shown_url!r}, model={self.model!r}, endpoint={self.endpoint!r})"
 
     # -- Backend interface -------------------------------------------------------------------
     @property
     def identity(self) -> Mapping[str, Any]:
-        return {"backend": "openai", "base_url": self.base_url, "model": self.model, "endpoint": self.endpoint}
+        return {"backend": "openai", "base_url": self.shown_url, "model": self.model, "endpoint": self.endpoint}
 
     @property
     def context_window(self) -> int:
-        """The constructor's value, else the server's ``max_model_len`` (vLLM), else 8192."""
+        """The constructor's value (``--max-length``), else what the server says (vLLM's
+        ``max_model_len`` in ``/v1/models``, llama.cpp's ``n_ctx`` in ``/props``), else a
+        :class:`ConfigError`: a guessed window either wastes context or makes a smaller
+        server answer 400 in the middle of a run."""
         if self._context_window is None:
-            self._context_window = DEFAULT_CONTEXT_WINDOW
-            try:
-                data = self._call("GET", "/models", None, retries=False).get("data") or [{}]
-                for key in ("max_model_len", "context_length", "n_ctx"):
-                    if isinstance(data[0].get(key), int):
-                        self._context_window = data[0][key]
-                        break
-            except (ServerError, AttributeError, IndexError, TypeError):
-                pass
+            found = self._server_context_window()
+            if found is None:
+                raise ConfigError(
+                    f"{self.shown_url} does not say its context window (no {'/'.join(CONTEXT_KEYS)} in /v1/models or /props); "
+                    "pass --max-length N with the server's context size (e.g. llama.cpp's --n_ctx)")
+            self._context_window = found
         return self._context_window
+
+    def _server_context_window(self) -> int | None:
+        """The context window the server reports, or None when it reports none."""
+        def pick(d: Any) -> int | None:
+            if not isinstance(d, Mapping):
+                return None
+            for where in (d, d.get("meta"), d.get("default_generation_settings")):
+                if isinstance(where, Mapping):
+                    for key in CONTEXT_KEYS:
+                        v = where.get(key)
+                        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                            return v
+            return None
+
+        for url_root, path in ((None, "/models"), (self._root(), "/props")):
+            try:
+                out = self._call("GET", path, None, root=url_root, retries=False)
+            except ServerError:
+                continue
+            data = out.get("data")
+            if isinstance(data, list):
+                mine = [d for d in data if isinstance(d, Mapping) and d.get("id") == self.model] or data[:1]
+                found = pick(mine[0]) if mine else None
+            else:
+                found = pick(out)
+            if found is not None:
+                return found
+        return None
 
     def count_tokens(self, text: str) -> int:
         """Exact via the server's tokenizer (llama.cpp ``/extras/tokenize/count``, vLLM
@@ -278,7 +311,7 @@ class OpenAIBackend(Backend):
             choice = resp["choices"][0]
             text = choice["text"] if self.endpoint == "completions" else choice["message"]["content"]
         except (KeyError, IndexError, TypeError):
-            raise ServerError(f"{self.base_url}{self._path()} answered JSON without the generated text (choices[0]); is it OpenAI-compatible?") from None
+            raise ServerError(f"{self.shown_url}{self._path()} answered JSON without the generated text (choices[0]); is it OpenAI-compatible?") from None
         return text if isinstance(text, str) else ""
 
     def _first_top_logprobs(self, resp: Mapping[str, Any]) -> dict[str, float]:
@@ -320,13 +353,14 @@ class OpenAIBackend(Backend):
         out = self._call("POST", path, body, root=root)
         if path.endswith("completions") and not (isinstance(out.get("choices"), list) and out["choices"]):
             shown = self._redact(json.dumps(out)[:160])
-            raise ServerError(f"{self.base_url}{path} answered JSON without choices (not cached): {shown}")
+            raise ServerError(f"{self.shown_url}{path} answered JSON without choices (not cached): {shown}")
         if self.cache is not None:
             self.cache.put(key, out)
         return out
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None, *, root: str | None = None, retries: bool = True) -> dict[str, Any]:
         url = (root or self.base_url) + path
+        shown = redact_url(url)
         attempts = self.max_retries + 1 if retries else 1
         problem = ""
         for attempt in range(attempts):
@@ -351,14 +385,14 @@ class OpenAIBackend(Backend):
                 else:
                     problem = f"HTTP {r.status_code} ({self._redact(r.text[:160].strip())!r})".replace("\n", " ")
                     if r.status_code != 429 and r.status_code < 500 and r.status_code not in (408, 409):
-                        raise HTTPStatusServerError(f"{method} {url} answered {problem}; not retried (client error)", r.status_code)
+                        raise HTTPStatusServerError(f"{method} {shown} answered {problem}; not retried (client error)", r.status_code)
                     retry_after = _retry_after(r.headers.get("retry-after"))
             if attempt + 1 < attempts:
                 delay = retry_after if retry_after is not None else min(self.max_backoff, self.backoff * 2**attempt) * (0.5 + random.random() / 2)
-                log.warning("%s %s: %s; retry %d/%d in %.2fs", method, url, problem, attempt + 1, self.max_retries, delay)
+                log.warning("%s %s: %s; retry %d/%d in %.2fs", method, shown, problem, attempt + 1, self.max_retries, delay)
                 time.sleep(delay)
         raise ServerError(
-            f"{method} {url} failed: {problem} on all {attempts} attempt(s) "
+            f"{method} {shown} failed: {problem} on all {attempts} attempt(s) "
             f"(max_retries={self.max_retries}, timeout {self.timeout:g}s, exponential backoff); check that the server is up and healthy"
         )
 
