@@ -96,6 +96,8 @@ T4_COLUMNS = [
     Column("words masked", lambda r: num(r.mean_masked, 1)),
     Column("N", lambda r: str(r.n)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
+    Column("no label orig/masked", lambda r: f"{r.orig_unparseable}/{r.masked_unparseable}"),
+    Column("no p(y)", lambda r: str(r.no_probs)),
 ]
 
 
@@ -139,7 +141,10 @@ def table4(runs: list[RunTables]) -> Table:
     """Table 4: flip rate on masking each method's rationale (PREDICTED label)."""
     strategies = ", ".join(sorted({rt.data.mask_strategy for rt in runs}))
     notes = [f"Masking strategy: {strategies}. Δ log p = mean log-prob change of the originally predicted label (masked − original).",
-             "compr. = ERASER comprehensiveness, p(y|x) − p(y|x without rationale) over the label set."]
+             "compr. = ERASER comprehensiveness, p(y|x) − p(y|x without rationale) over the label set.",
+             "N = all examples. no label orig/masked = server replies naming no label: on the original input the example "
+             "counts in N as not flipped (not flippable), on the masked input as flipped. no p(y) = examples a server "
+             "classified only by its reply text (no label probabilities): left out of Δ log p and compr., kept in the flip rate."]
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
@@ -219,7 +224,8 @@ def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
         "strategy": None, "n": r.n, "flip_rate": r.flip_rate, "flip_rate_ci_low": r.flip_ci[0], "flip_rate_ci_high": r.flip_ci[1],
         "logprob_change": r.logprob_change, "logprob_change_ci_low": r.logprob_ci[0], "logprob_change_ci_high": r.logprob_ci[1],
         "comprehensiveness": r.comprehensiveness, "comprehensiveness_ci_low": r.comprehensiveness_ci[0],
-        "comprehensiveness_ci_high": r.comprehensiveness_ci[1], "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail},
+        "comprehensiveness_ci_high": r.comprehensiveness_ci[1], "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail,
+        "orig_no_label": r.orig_unparseable, "masked_no_label": r.masked_unparseable, "no_probabilities": r.no_probs},
         ("flip_rate", "logprob_change"))
     for rec in out:
         rec["strategy"] = runs[rec["run"] - 1].data.mask_strategy

@@ -12,7 +12,11 @@
   ``faithfulness``): flip rate with its CI, the mean change of the originally predicted
   label's log-probability (masked - original, negative = the words mattered) with its CI,
   ERASER comprehensiveness, the mean number of masked words and, for prompting rows, the
-  parse-failure rate.
+  parse-failure rate. N is every example. On a server backend an example whose ORIGINAL reply
+  named no label is counted in N as not flipped (nothing to flip), one whose MASKED reply named
+  no label counts as flipped (the original label is no longer predicted), and an example
+  without probabilities on either side (a label named only in text) is left out of Δ log p and
+  comprehensiveness; the three counts are in the row (see :func:`faithfulness_row`).
 
 All metrics come from :mod:`faithscope.metrics`; this module only gathers stored rows.
 Rates are fractions here; the renderers show percentages.
@@ -89,6 +93,12 @@ class FaithfulnessRow:
     comprehensiveness_ci: tuple[float, float]
     mean_masked: float
     parse_fail: float | None = None
+    orig_unparseable: int = 0
+    """Examples whose original reply named no label: in N, never flipped."""
+    masked_unparseable: int = 0
+    """Examples whose masked reply named no label: counted as flipped."""
+    no_probs: int = 0
+    """Examples without probabilities (server named a label only in text): not in Δ log p / compr."""
 
     @property
     def name(self) -> str:
@@ -153,11 +163,12 @@ def alignment_rows(data: RunData, n_resamples: int = 1000, seed: int = 0) -> lis
 def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0) -> FaithfulnessRow:
     """Aggregate one method's masked rows (one per example) into a Table 4 row."""
     flips = np.array([float(r["flipped"]) for r in rows])
-    rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
-    lp = logprob_change([r["orig_logprob"] for r in rows], [r["masked_logprob"] for r in rows])
-    comp = comprehensiveness([r["orig_prob"] for r in rows], [r["masked_prob"] for r in rows])
-    # labels a server only named in text (no log-probability) give infinite/undefined changes
-    lp, comp = lp[np.isfinite(lp)], comp[np.isfinite(comp)]
+    flippable = [r for r in rows if r["orig_predicted"]]
+    # over ALL rows: an original reply that named no label counts in N as not flipped
+    rate = flip_rate([r["orig_predicted"] for r in flippable], [r["predicted"] for r in flippable]) * len(flippable) / len(rows) if flippable else (0.0 if rows else math.nan)
+    scored = [r for r in rows if r["orig_prob"] is not None and r["masked_prob"] is not None]
+    lp = logprob_change([r["orig_logprob"] for r in scored], [r["masked_logprob"] for r in scored])
+    comp = comprehensiveness([r["orig_prob"] for r in scored], [r["masked_prob"] for r in scored])
     used = [rats[r["example_id"]] for r in rows if rats and r["example_id"] in rats]
     fail, _ = prompting_quality(used)
 
@@ -167,7 +178,9 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
     return FaithfulnessRow(method=method, n=len(rows), flip_rate=rate, flip_ci=bootstrap_ci(flips, n_resamples=n_resamples, seed=seed),
                            logprob_change=mean(lp), logprob_ci=bootstrap_ci(lp, n_resamples=n_resamples, seed=seed),
                            comprehensiveness=mean(comp), comprehensiveness_ci=bootstrap_ci(comp, n_resamples=n_resamples, seed=seed),
-                           mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail)
+                           mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail,
+                           orig_unparseable=len(rows) - len(flippable), masked_unparseable=sum(1 for r in flippable if not r["predicted"]),
+                           no_probs=len(rows) - len(scored))
 
 
 def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: int = 1000, seed: int = 0) -> list[FaithfulnessRow]:

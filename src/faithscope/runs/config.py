@@ -90,7 +90,10 @@ class RunConfig:
         return {k: v for k, v in self.as_dict().items() if k not in NON_RESULT_KEYS}
 
     def config_hash(self) -> str:
-        blob = json.dumps(self.result_dict(), sort_keys=True, default=str)
+        """Hash of the result keys with credentials stripped (a hash of a short secret can be guessed)."""
+        from ..models.redact import redact_value
+
+        blob = json.dumps(redact_value(self.result_dict()), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @classmethod

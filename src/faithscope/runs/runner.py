@@ -212,18 +212,32 @@ class Runner:
                     known = self.store.scored_prompts(set(shas), self.task.labels)
                     missing = {sha: t for sha, t in zip(shas, texts) if sha not in known}
                     fresh = dict(zip(missing, (s for s, _ in self.score_prompts(list(missing.values()))))) if missing else {}
-                    rows = []
-                    for (eid, rat), sha in zip(chunk, shas):
-                        orig = preds[eid]
-                        masked = fresh[sha] if sha in fresh else known[sha]
-                        label = orig.predicted
-                        if not label:  # the original reply named no label: nothing to flip
-                            continue
-                        j = orig.labels.index(label)
-                        rows.append((eid, rat.method, strategy, len(rat.positions), sha, label, masked.predicted, int(masked.predicted != label),
-                                     orig.logprobs[j], masked.logprobs[j], orig.probs[j], masked.probs[j]))
+                    rows = [masked_row(eid, rat.method, strategy, len(rat.positions), sha, preds[eid], fresh[sha] if sha in fresh else known[sha])
+                            for (eid, rat), sha in zip(chunk, shas)]
                     self.store.put_masked(fresh, rows)
                 bar.update(len(chunk))
+
+
+def masked_row(eid: str, method: str, strategy: str, n_masked: int, sha: str, orig: LabelScores, masked: LabelScores) -> tuple:
+    """One ``masked`` store row; every example gets one, so a run always finishes and N is all examples.
+
+    * Original reply named no label (``orig.predicted == ""``, server backend): nothing to flip;
+      stored with ``flipped = 0`` and counted in N as "not flippable" (the tables show the count).
+    * Masked reply named no label (``masked.predicted == ""``): the original label is no longer
+      predicted, so ``flipped = 1`` (counted and shown as unparseable).
+    * Each side's log-probability and probability of the original label are stored only when
+      that side was scored from log-probabilities (``source == "logprobs"``); otherwise NULL: a
+      label a server named only in text has no probability, and a one-hot stand-in would feed
+      made-up numbers into Δ log p and comprehensiveness (the tables use rows with both sides
+      and count the others).
+    """
+    label = orig.predicted
+    flip = int(bool(label) and masked.predicted != label)
+    j = orig.labels.index(label) if label else -1
+    has_orig, has_masked = bool(label) and orig.source == "logprobs", bool(label) and masked.source == "logprobs"
+    return (eid, method, strategy, n_masked, sha, label, masked.predicted, flip,
+            orig.logprobs[j] if has_orig else None, masked.logprobs[j] if has_masked else None,
+            orig.probs[j] if has_orig else None, masked.probs[j] if has_masked else None)
 
 
 def run(config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None) -> RunResult:

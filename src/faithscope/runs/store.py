@@ -6,6 +6,11 @@ strategy (faithfulness), with the resolved config, model identity and package ve
 ``kill -9`` loses at most the batch in flight, and a rerun skips everything already stored.
 Label scores of masked prompts are cached by prompt hash: an identical masked input is never
 scored twice. Everything is JSON or plain columns; nothing is pickled.
+
+Schema 2: a masked row's log-probability/probability columns are NULL when either side has no
+distribution (a server that named the label only in text, or named none); ``predicted`` /
+``orig_predicted`` are ``""`` when that reply named no label. The stored config has its
+credentials stripped (:mod:`faithscope.models.redact`). A store of another schema is refused.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import ConfigError
+from ..models.redact import redact_value
 from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff
 
 STORE_NAME = "results.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,7 +47,7 @@ CREATE TABLE IF NOT EXISTS scored_prompts (prompt_sha TEXT PRIMARY KEY, logprobs
 CREATE TABLE IF NOT EXISTS masked (
   example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, n_masked INTEGER NOT NULL,
   prompt_sha TEXT NOT NULL, orig_predicted TEXT NOT NULL, predicted TEXT NOT NULL, flipped INTEGER NOT NULL,
-  orig_logprob REAL NOT NULL, masked_logprob REAL NOT NULL, orig_prob REAL NOT NULL, masked_prob REAL NOT NULL,
+  orig_logprob REAL, masked_logprob REAL, orig_prob REAL, masked_prob REAL,
   PRIMARY KEY (example_id, method, strategy));
 CREATE TABLE IF NOT EXISTS timings (stage TEXT PRIMARY KEY, seconds REAL NOT NULL, items INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS stage_memory (stage TEXT PRIMARY KEY, peak_rss_mib REAL NOT NULL);
@@ -90,11 +96,17 @@ class ResultStore:
     def bind_config(self, config: RunConfig, identity: dict[str, Any], versions: dict[str, str]) -> None:
         """Record the config of a new run, or refuse a different one in an existing run."""
         stored = self.get_meta("config_result")
+        result = redact_value(config.result_dict())
         if stored is None:
-            self.set_meta(schema=SCHEMA_VERSION, config=config.as_dict(), config_result=config.result_dict(),
-                          config_hash=config.config_hash(), model_identity=identity, versions=versions, created=time.time())
+            self.set_meta(schema=SCHEMA_VERSION, config=redact_value(config.as_dict()), config_result=result,
+                          config_hash=config.config_hash(), model_identity=redact_value(identity), versions=versions, created=time.time())
             return
-        diff = config_diff(stored, config.result_dict())
+        schema = self.get_meta("schema", 1)
+        if schema != SCHEMA_VERSION:
+            raise ConfigError(f"{self.path.parent} holds a run of result schema {schema}, this faithscope writes schema {SCHEMA_VERSION}; "
+                              "use a new --output-dir (the old results are not mixed with new ones)")
+        identity = redact_value(identity)
+        diff = config_diff(stored, result)
         if diff:
             raise ConfigError(f"{self.path.parent} holds a run with another configuration ({'; '.join(diff)}); "
                               "use a new --output-dir or the same options")
@@ -102,7 +114,7 @@ class ResultStore:
         if old_identity != identity:
             raise ConfigError(f"{self.path.parent}: the model differs from the one this run started with "
                               f"({old_identity} != {identity}); use a new --output-dir")
-        self.set_meta(config=config.as_dict(), versions_resumed=versions)
+        self.set_meta(config=redact_value(config.as_dict()), versions_resumed=versions)
 
     # -- examples ------------------------------------------------------------------
     def bind_examples(self, examples: list[Example]) -> None:
