@@ -63,3 +63,56 @@ def test_url_credentials_stay_out_of_identity_repr_and_errors(fault_server):
     with pytest.raises(ConfigError) as e2:
         OpenAIBackend("ftp://bob:hunter2@h/v1", "m")
     assert "hunter2" not in str(e2.value)
+
+
+# -- item 10: labels missing from the top log-probabilities are scored, or marked unscored -------
+NLI = {"entailment": " entailment", "contradiction": " contradiction", "neutral": " neutral"}
+MANY = {" entail": -0.2, " contrad": -3.3, **{f" w{i}": -4.0 - i / 100 for i in range(22)}, " neutral": -6.5}  # neutral is 25th
+
+
+def test_wide_rescoring_finds_a_label_beyond_the_top_20(fault_server):
+    server = fault_server(reply=lambda p: (" entailment", MANY))
+    (plain,) = OpenAIBackend(server.base_url, "m", **FAST).score_labels_detailed(["p"], NLI)
+    assert plain.missing == ("neutral",) and plain.scores is None  # top 20 lacks it: no invented probability
+    (r,) = OpenAIBackend(server.base_url, "m", score_missing="wide", **FAST).score_labels_detailed(["p"], NLI)
+    assert r.method == "logprobs" and r.missing == () and r.rescored == ("neutral",)
+    assert r.scores is not None and r.scores.logprobs == (-0.2, -3.3, -6.5)
+    assert [b["logprobs"] for b in server.bodies[-2:]] == [20, 5000]
+
+
+def test_wide_rescoring_on_a_server_with_a_small_limit_leaves_the_label_unscored(fault_server):
+    server = fault_server(["ok", "400"], reply=lambda p: (" neutral", MANY))
+    (r,) = OpenAIBackend(server.base_url, "m", score_missing="wide", max_retries=0, **FAST).score_labels_detailed(["p"], NLI)
+    assert r.missing == ("neutral",) and r.scores is None and r.method == "generation" and r.label == "neutral"
+
+
+def _echo(prompt_end: str, first: str, lp: float):
+    """vLLM-style echo logprobs of prompt + verbalizer: the prompt as one token, then ``first``."""
+    def echo(text: str) -> dict:
+        cut = text.index(prompt_end) + len(prompt_end)
+        return {"tokens": [text[:cut], first, text[cut + len(first):] or "x"], "token_logprobs": [None, lp, -0.01],
+                "text_offset": [0, cut, cut + len(first)], "top_logprobs": [None, {first: lp}, {}]}
+    return echo
+
+
+def test_echo_teacher_forces_the_missing_verbalizer(fault_server):
+    server = fault_server(reply=lambda p: (" entailment", {" entail": -0.2, " contrad": -3.3}), echo=_echo("Answer:", " neutral", -4.25))
+    b = OpenAIBackend(server.base_url, "m", score_missing="echo", **FAST)
+    (r,) = b.score_labels_detailed(["Q? Answer:"], NLI)
+    assert r.method == "logprobs" and r.rescored == ("neutral",) and r.scores.logprobs == (-0.2, -3.3, -4.25)
+    echoed = server.bodies[-1]
+    assert echoed["echo"] is True and echoed["prompt"] == "Q? Answer: neutral" and echoed["temperature"] == 0
+
+
+def test_misaligned_or_unsupported_echo_leaves_the_label_unscored(fault_server):
+    # the token at the prompt's end is not the verbalizer's (llama-cpp-python's misaligned echo)
+    server = fault_server(reply=lambda p: (" neutral", {" entail": -0.2, " contrad": -3.3}), echo=_echo("Answer:", " The", -1.0))
+    (r,) = OpenAIBackend(server.base_url, "m", score_missing="echo", **FAST).score_labels_detailed(["Q? Answer:"], NLI)
+    assert r.missing == ("neutral",) and r.scores is None and r.label == "neutral"
+    plain = fault_server(reply=lambda p: (" neutral", {" entail": -0.2, " contrad": -3.3}))  # answers echo with 400
+    (r,) = OpenAIBackend(plain.base_url, "m", score_missing="echo", max_retries=0, **FAST).score_labels_detailed(["Q? Answer:"], NLI)
+    assert r.missing == ("neutral",) and r.scores is None
+    with pytest.raises(ConfigError, match="completions"):
+        OpenAIBackend(plain.base_url, "m", score_missing="echo", endpoint="chat")
+    with pytest.raises(ConfigError, match="score-missing"):
+        OpenAIBackend(plain.base_url, "m", score_missing="guess")

@@ -17,11 +17,17 @@ sums the log-probabilities of all the verbalizer's tokens (" entail" + "ment"). 
 is the one the server's tokenizer gives (llama.cpp's ``/extras/tokenize``); where the server
 has no tokenizer endpoint (OpenAI), the longest top token that is a prefix of the verbalizer
 (e.g. ``" entail"`` for ``" entailment"``). Teacher-forced scoring through ``echo`` is not
-used: llama-cpp-python 0.3.36 returns misaligned prompt log-probabilities with ``echo``.
+used by default: llama-cpp-python 0.3.36 returns misaligned prompt log-probabilities with ``echo``.
 
 When a label has no matching token in the top list (or two labels share one), it is NOT given
-probability 0: it is listed in ``missing``, and the example is classified by parsing the
-greedy reply instead (the label word, case-insensitive, at the start of the reply); a reply
+probability 0. With ``score_missing="wide"`` the same prompt is asked again with
+``wide_top_logprobs`` alternatives (llama.cpp has no limit; the labels already found keep the
+same log-probability); with ``score_missing="echo"`` (completions on servers whose ``echo``
+returns aligned prompt log-probabilities, such as vLLM and OpenAI's legacy models) the
+verbalizer is teacher-forced: ``prompt + verbalizer`` is sent with ``echo`` and the
+log-probability of the verbalizer's first token is read at the prompt's end. Labels scored
+so are listed in ``rescored``. A label still without a score is listed in ``missing``, and the
+example is classified by parsing the greedy reply instead (the label word, case-insensitive, at the start of the reply); a reply
 naming no label is recorded as unparseable (``parsed=False``, no label). The plain
 :meth:`score_labels` of the :class:`Backend` interface returns :class:`LabelScores` only when
 every prompt was scored from log-probabilities and otherwise raises :class:`ServerError`: a
@@ -65,7 +71,9 @@ CONTEXT_KEYS = ("max_model_len", "context_length", "context_window", "n_ctx")
 #: Request fields faithscope sets itself; ``extra_body`` adds server-specific ones beside them,
 #: e.g. ``{"repeat_penalty": 1.0}`` for llama-cpp-python, whose server applies a repeat penalty
 #: of 1.1 by default even at temperature 0 (so its "greedy" replies are not greedy).
-RESERVED_BODY_KEYS = frozenset({"model", "prompt", "messages", "max_tokens", "temperature", "n", "stream", "logprobs", "top_logprobs"})
+RESERVED_BODY_KEYS = frozenset({"model", "prompt", "messages", "max_tokens", "temperature", "n", "stream", "logprobs", "top_logprobs", "echo"})
+#: How labels missing from the top log-probabilities are scored (see the module docstring).
+SCORE_MISSING = ("none", "wide", "echo")
 
 
 class HTTPStatusServerError(ServerError):
@@ -107,6 +115,8 @@ class OpenAIBackend(Backend):
         top_logprobs: int = 20,
         label_max_tokens: int = 8,
         extra_body: Mapping[str, Any] | None = None,
+        score_missing: str = "none",
+        wide_top_logprobs: int = 5000,
     ):
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url must start with http:// or https:// (got {redact_url(base_url)!r})")
@@ -118,6 +128,11 @@ class OpenAIBackend(Backend):
         self.shown_url = redact_url(self.base_url)  # for identity, errors and logs: no user:password
         self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
         self.concurrency, self.top_logprobs, self.label_max_tokens = concurrency, top_logprobs, label_max_tokens
+        if score_missing not in SCORE_MISSING:
+            raise ConfigError(f"unknown --score-missing {score_missing!r}; choose one of {', '.join(SCORE_MISSING)}")
+        if score_missing == "echo" and endpoint != "completions":
+            raise ConfigError("--score-missing echo teacher-forces the verbalizer through the completions endpoint; use --endpoint completions")
+        self.score_missing, self.wide_top_logprobs = score_missing, wide_top_logprobs
         reserved = sorted(set(extra_body or {}) & RESERVED_BODY_KEYS)
         if reserved:
             raise ConfigError(f"extra body fields may not override {', '.join(reserved)}")
@@ -238,7 +253,7 @@ class OpenAIBackend(Backend):
 
         def one(prompt: str) -> ServerLabelResult:
             resp = self._request(self._path(), self._body(prompt, self.label_max_tokens, logprobs=True))
-            return self._classify(resp, verbalizers, first_tokens)
+            return self._classify(resp, verbalizers, first_tokens, prompt)
 
         return self._map(one, prompts)
 
@@ -276,16 +291,70 @@ class OpenAIBackend(Backend):
             return {}
         return out
 
-    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str]) -> ServerLabelResult:
+    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str],
+                  prompt: str | None = None) -> ServerLabelResult:
         reply, top = self._reply(resp), self._first_top_logprobs(resp)
         matched, missing = match_first_tokens(top, verbalizers, first_tokens)
         lps = {lab: float(top[tok]) for lab, tok in matched.items()}
-        common = dict(top_logprobs=top, missing=missing, label_logprobs=lps, matched_tokens=matched, reply=reply)
+        rescored: tuple[str, ...] = ()
+        if missing and prompt is not None and self.score_missing != "none":
+            extra = self._rescore(prompt, {lab: verbalizers[lab] for lab in missing}, verbalizers, first_tokens)
+            lps.update(extra)
+            rescored = tuple(lab for lab in missing if lab in extra)
+            missing = tuple(lab for lab in missing if lab not in extra)
+        common = dict(top_logprobs=top, missing=missing, label_logprobs=lps, matched_tokens=matched, reply=reply, rescored=rescored)
         if not missing:
             scores = LabelScores(labels=tuple(verbalizers), logprobs=tuple(lps[lab] for lab in verbalizers))
             return ServerLabelResult(label=scores.predicted, method="logprobs", parsed=True, scores=scores, **common)
         label = parse_label_reply(reply, verbalizers)
         return ServerLabelResult(label=label, method="generation", parsed=label is not None, scores=None, **common)
+
+    def _rescore(self, prompt: str, wanted: Mapping[str, str], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str]) -> dict[str, float]:
+        """First-token log-probabilities of the ``wanted`` labels by the ``score_missing`` route;
+        labels it cannot score are left out (never guessed)."""
+        if self.score_missing == "wide":
+            body = self._body(prompt, 1, logprobs=True)
+            body["logprobs" if self.endpoint == "completions" else "top_logprobs"] = self.wide_top_logprobs
+            try:
+                top = self._first_top_logprobs(self._request(self._path(), body))
+            except HTTPStatusServerError as e:  # e.g. OpenAI's limit of 20: nothing more to learn
+                if e.status not in (400, 422):
+                    raise
+                return {}
+            matched, _ = match_first_tokens(top, verbalizers, first_tokens)
+            return {lab: float(top[matched[lab]]) for lab in wanted if lab in matched}
+        out = {}
+        for label, verb in wanted.items():
+            lp = self._echo_first_token_logprob(prompt, verb, first_tokens.get(label))
+            if lp is not None:
+                out[label] = lp
+        return out
+
+    def _echo_first_token_logprob(self, prompt: str, verbalizer: str, first_token: str | None) -> float | None:
+        """log p(first verbalizer token | prompt), teacher-forced with ``echo`` (completions).
+
+        Reads the echoed token that starts exactly at the end of the prompt; None when the
+        server gives no aligned prompt log-probabilities, or when the prompt's last token and the
+        verbalizer merged (then no token starts there)."""
+        body = {**self._body(prompt + verbalizer, 1, logprobs=False), "echo": True, "logprobs": 1}
+        try:
+            lp = self._request(self._path(), body)["choices"][0].get("logprobs") or {}
+            tokens, values, offsets = lp["tokens"], lp["token_logprobs"], lp["text_offset"]
+        except HTTPStatusServerError as e:
+            if e.status not in (400, 404, 422, 501):
+                raise
+            return None
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+        if not (isinstance(tokens, list) and isinstance(values, list) and isinstance(offsets, list)) or not len(tokens) == len(values) == len(offsets):
+            return None
+        for tok, value, off in zip(tokens, values, offsets):
+            if off == len(prompt) and isinstance(value, (int, float)) and isinstance(tok, str) and tok:
+                core = tok.lstrip()
+                if (first_token and core != first_token.lstrip()) or not verbalizer.lstrip().startswith(core):
+                    return None  # not the verbalizer's first token: misaligned echo
+                return float(value)
+        return None
 
     def _root(self) -> str:
         """The server's root URL (llama.cpp and vLLM put their tokenizer endpoints there)."""

@@ -77,7 +77,7 @@ def make_backend(config: RunConfig, loaded_model: Any = None):
         return OpenAIBackend(base_url=config.base_url, model=config.model.name, api_key_env=config.api_key_env, endpoint=config.endpoint,
                              timeout=config.timeout, max_retries=config.max_retries, concurrency=config.concurrency,
                              cache=cache, top_logprobs=config.top_logprobs, context_window=config.max_length,
-                             extra_body=config.extra_body)
+                             extra_body=config.extra_body, score_missing=config.score_missing)
     from ..models.hf import HFBackend
     from ..models.loading import load_model
 
@@ -155,7 +155,8 @@ class Runner:
             return [(s, None) for s in self.backend.score_labels(texts, verbalizers)]
         labels, out = tuple(verbalizers), []
         for r in detailed(texts, verbalizers):
-            detail = {"method": r.method, "missing": list(r.missing), "reply": r.reply, "label_logprobs": dict(r.label_logprobs)}
+            detail = {"method": r.method, "missing": list(r.missing), "reply": r.reply, "label_logprobs": dict(r.label_logprobs),
+                      "rescored": list(getattr(r, "rescored", ()))}
             if r.scores is not None:
                 out.append((r.scores, detail))
             elif r.parsed:
