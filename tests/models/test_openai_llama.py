@@ -133,3 +133,51 @@ def test_server_that_cannot_load_its_model_fails_clearly(tmp_path):
     with pytest.raises(ModelError, match="exited with code"):
         server.start()
     assert not server.running
+
+
+def test_context_window_is_asked_or_required_never_guessed(llama_url):
+    """Issue 11 item 11: the server started with n_ctx=2048 either says so, or the backend asks
+    for --max-length in one line; the old silent fallback (8192) would make a long prompt fail
+    with HTTP 400 mid-run."""
+    from faithscope.errors import ConfigError
+
+    b = OpenAIBackend(llama_url, "smollm2", timeout=300)
+    try:
+        window = b.context_window
+    except ConfigError as e:
+        assert "--max-length" in str(e) and "\n" not in str(e)
+    else:
+        assert window == 2048
+    assert OpenAIBackend(llama_url, "smollm2", context_window=2048).context_window == 2048
+    b.close()
+
+
+def test_run_with_the_all_mask_finishes_and_stores_no_invented_numbers(llama_url, tmp_path):
+    """Issue 11 items 9 and 10 on the real server: masking ALL words leaves an empty input, whose
+    greedy reply often names no label. The run must finish (it used to crash on a NOT NULL column
+    on every resume), every example gets a row, a label-less masked reply is stored as "" and
+    flipped, and no probability is stored for a side that had no label log-probabilities."""
+    import sqlite3
+
+    from faithscope.models.loading import ModelSpec
+    from faithscope.runs.config import RunConfig
+    from faithscope.runs.runner import Runner
+
+    cfg = RunConfig(dataset="demo", n=4, first=True, methods=("all",), backend="openai", base_url=llama_url, model=ModelSpec(name="smollm2"),
+                    max_length=2048, extra_body={"repeat_penalty": 1.0}, output_dir=str(tmp_path / "run"), progress=False, timeout=300, concurrency=1)
+    Runner(cfg).run().store.close()
+    db = sqlite3.connect(tmp_path / "run" / "results.sqlite")
+    preds = {eid: (src, pred) for eid, src, pred in db.execute("SELECT example_id, source, predicted FROM predictions")}
+    scored = {sha: src for sha, src in db.execute("SELECT prompt_sha, source FROM scored_prompts")}
+    rows = db.execute("SELECT example_id, prompt_sha, orig_predicted, predicted, flipped, orig_prob, masked_prob FROM masked").fetchall()
+    assert len(rows) == len(preds) == 4
+    for eid, sha, orig, masked, flipped, p0, p1 in rows:
+        src0, pred0 = preds[eid]
+        assert orig == pred0 and flipped == int(bool(orig) and masked != orig)
+        assert (p0 is not None) == (src0 == "logprobs" and bool(orig))  # no one-hot stand-in
+        assert (p1 is not None) == (scored[sha] == "logprobs" and bool(orig))
+        assert (masked == "") == (scored[sha] == "unparseable")
+    print("ALL-mask replies naming no label:", sum(r[3] == "" for r in rows), "of", len(rows))
+    sent = sum(1 for _ in db.execute("SELECT 1 FROM masked"))
+    Runner(cfg).run().store.close()  # a resumed finished run changes nothing
+    assert sum(1 for _ in sqlite3.connect(tmp_path / "run" / "results.sqlite").execute("SELECT 1 FROM masked")) == sent
