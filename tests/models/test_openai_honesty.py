@@ -86,27 +86,40 @@ def test_wide_rescoring_on_a_server_with_a_small_limit_leaves_the_label_unscored
     assert r.missing == ("neutral",) and r.scores is None and r.method == "generation" and r.label == "neutral"
 
 
-def _echo(prompt_end: str, first: str, lp: float):
-    """vLLM-style echo logprobs of prompt + verbalizer: the prompt as one token, then ``first``."""
+def _echo(prompt_end: str, values: dict[str, float]):
+    """vLLM-style echo logprobs of prompt + verbalizer: the prompt as one token, then the
+    verbalizer's first token (the key of ``values`` it starts with; none: the first key, a
+    misaligned echo) with its log-probability."""
     def echo(text: str) -> dict:
         cut = text.index(prompt_end) + len(prompt_end)
-        return {"tokens": [text[:cut], first, text[cut + len(first):] or "x"], "token_logprobs": [None, lp, -0.01],
-                "text_offset": [0, cut, cut + len(first)], "top_logprobs": [None, {first: lp}, {}]}
+        first = max((t for t in values if text[cut:].startswith(t)), key=len, default=next(iter(values)))  # else: misaligned
+        return {"tokens": [text[:cut], first, text[cut + len(first):] or "x"], "token_logprobs": [None, values[first], -0.01],
+                "text_offset": [0, cut, cut + len(first)], "top_logprobs": [None, {first: values[first]}, {}]}
     return echo
 
 
 def test_echo_teacher_forces_the_missing_verbalizer(fault_server):
-    server = fault_server(reply=lambda p: (" entailment", {" entail": -0.2, " contrad": -3.3}), echo=_echo("Answer:", " neutral", -4.25))
+    server = fault_server(reply=lambda p: (" entailment", {" entail": -0.2, " contrad": -3.3}),
+                          echo=_echo("Answer:", {" entail": -0.2, " contrad": -3.3, " neutral": -4.25}))
     b = OpenAIBackend(server.base_url, "m", score_missing="echo", **FAST)
     (r,) = b.score_labels_detailed(["Q? Answer:"], NLI)
     assert r.method == "logprobs" and r.rescored == ("neutral",) and r.scores.logprobs == (-0.2, -3.3, -4.25)
-    echoed = server.bodies[-1]
-    assert echoed["echo"] is True and echoed["prompt"] == "Q? Answer: neutral" and echoed["temperature"] == 0
+    anchor, echoed = server.bodies[-2:]  # first the check on a label the top list gave, then the missing one
+    assert anchor["prompt"] == "Q? Answer: entailment" and echoed["prompt"] == "Q? Answer: neutral"
+    assert echoed["echo"] is True and echoed["temperature"] == 0
+
+
+def test_echo_that_disagrees_with_the_top_list_is_not_trusted(fault_server):
+    # well-aligned tokens, wrong values (llama-cpp-python 0.3.36): -0.9 where the top list says -0.2
+    server = fault_server(reply=lambda p: (" neutral", {" entail": -0.2, " contrad": -3.3}),
+                          echo=_echo("Answer:", {" entail": -0.9, " contrad": -3.3, " neutral": -4.25}))
+    (r,) = OpenAIBackend(server.base_url, "m", score_missing="echo", **FAST).score_labels_detailed(["Q? Answer:"], NLI)
+    assert r.missing == ("neutral",) and r.scores is None and r.rescored == () and r.label == "neutral"
 
 
 def test_misaligned_or_unsupported_echo_leaves_the_label_unscored(fault_server):
     # the token at the prompt's end is not the verbalizer's (llama-cpp-python's misaligned echo)
-    server = fault_server(reply=lambda p: (" neutral", {" entail": -0.2, " contrad": -3.3}), echo=_echo("Answer:", " The", -1.0))
+    server = fault_server(reply=lambda p: (" neutral", {" entail": -0.2, " contrad": -3.3}), echo=_echo("Answer:", {" The": -1.0}))
     (r,) = OpenAIBackend(server.base_url, "m", score_missing="echo", **FAST).score_labels_detailed(["Q? Answer:"], NLI)
     assert r.missing == ("neutral",) and r.scores is None and r.label == "neutral"
     plain = fault_server(reply=lambda p: (" neutral", {" entail": -0.2, " contrad": -3.3}))  # answers echo with 400

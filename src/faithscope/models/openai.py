@@ -25,8 +25,10 @@ probability 0. With ``score_missing="wide"`` the same prompt is asked again with
 same log-probability); with ``score_missing="echo"`` (completions on servers whose ``echo``
 returns aligned prompt log-probabilities, such as vLLM and OpenAI's legacy models) the
 verbalizer is teacher-forced: ``prompt + verbalizer`` is sent with ``echo`` and the
-log-probability of the verbalizer's first token is read at the prompt's end. Labels scored
-so are listed in ``rescored``. A label still without a score is listed in ``missing``, and the
+log-probability of the verbalizer's first token is read at the prompt's end, and trusted only
+when the same route reproduces the top-list log-probability of a label that WAS found (within
+``ECHO_TOLERANCE``; llama-cpp-python's echo fails this check). Labels scored so are listed in
+``rescored``. A label still without a score is listed in ``missing``, and the
 example is classified by parsing the greedy reply instead (the label word, case-insensitive, at the start of the reply); a reply
 naming no label is recorded as unparseable (``parsed=False``, no label). The plain
 :meth:`score_labels` of the :class:`Backend` interface returns :class:`LabelScores` only when
@@ -74,6 +76,9 @@ CONTEXT_KEYS = ("max_model_len", "context_length", "context_window", "n_ctx")
 RESERVED_BODY_KEYS = frozenset({"model", "prompt", "messages", "max_tokens", "temperature", "n", "stream", "logprobs", "top_logprobs", "echo"})
 #: How labels missing from the top log-probabilities are scored (see the module docstring).
 SCORE_MISSING = ("none", "wide", "echo")
+#: Largest difference between an echoed log-probability and the same token's top-list value for
+#: which the server's echo is trusted (float32 servers agree to about 1e-5).
+ECHO_TOLERANCE = 1e-3
 
 
 class HTTPStatusServerError(ServerError):
@@ -298,7 +303,7 @@ class OpenAIBackend(Backend):
         lps = {lab: float(top[tok]) for lab, tok in matched.items()}
         rescored: tuple[str, ...] = ()
         if missing and prompt is not None and self.score_missing != "none":
-            extra = self._rescore(prompt, {lab: verbalizers[lab] for lab in missing}, verbalizers, first_tokens)
+            extra = self._rescore(prompt, {lab: verbalizers[lab] for lab in missing}, verbalizers, first_tokens, lps)
             lps.update(extra)
             rescored = tuple(lab for lab in missing if lab in extra)
             missing = tuple(lab for lab in missing if lab not in extra)
@@ -309,7 +314,8 @@ class OpenAIBackend(Backend):
         label = parse_label_reply(reply, verbalizers)
         return ServerLabelResult(label=label, method="generation", parsed=label is not None, scores=None, **common)
 
-    def _rescore(self, prompt: str, wanted: Mapping[str, str], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str]) -> dict[str, float]:
+    def _rescore(self, prompt: str, wanted: Mapping[str, str], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str],
+                 known: Mapping[str, float] | None = None) -> dict[str, float]:
         """First-token log-probabilities of the ``wanted`` labels by the ``score_missing`` route;
         labels it cannot score are left out (never guessed)."""
         if self.score_missing == "wide":
@@ -323,6 +329,18 @@ class OpenAIBackend(Backend):
                 return {}
             matched, _ = match_first_tokens(top, verbalizers, first_tokens)
             return {lab: float(top[matched[lab]]) for lab in wanted if lab in matched}
+        # echo is trusted only where it reproduces a label log-probability the server already gave
+        # in its top list: llama-cpp-python 0.3.36 returns well-aligned tokens with WRONG values
+        # (measured: -10.32 for a first token whose top-list log-prob is -9.54)
+        anchors = {lab: lp for lab, lp in (known or {}).items() if lab not in wanted}
+        if not anchors:
+            return {}
+        anchor, anchor_lp = max(anchors.items(), key=lambda kv: kv[1])
+        check = self._echo_first_token_logprob(prompt, verbalizers[anchor], first_tokens.get(anchor))
+        if check is None or abs(check - anchor_lp) > ECHO_TOLERANCE:
+            log.warning("%s: echo log-probabilities disagree with the top list (%s: %s vs %.4f); labels missing from the top "
+                        "list stay unscored", self.shown_url, anchor, check, anchor_lp)
+            return {}
         out = {}
         for label, verb in wanted.items():
             lp = self._echo_first_token_logprob(prompt, verb, first_tokens.get(label))
