@@ -51,6 +51,7 @@ def main() -> None:
         t0 = time.perf_counter()
         srv = run(RunConfig(**common, output_dir=str(out / "llama_cpp"), backend="openai", base_url=url,
                             model=ModelSpec(name="smollm2"), top_logprobs=args.top_logprobs, concurrency=1,
+                            max_length=4096,  # the server's n_ctx: llama-cpp-python does not report it
                             # llama-cpp-python's server applies repeat_penalty 1.1 by default, even at
                             # temperature 0; 1.0 makes its replies greedy like the transformers backend's
                             extra_body={"repeat_penalty": 1.0}))

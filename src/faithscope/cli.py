@@ -72,8 +72,9 @@ def run(
     api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key (never stored)."),
     top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request (llama.cpp allows thousands; OpenAI 20)."),
     extra_body: Optional[str] = typer.Option(None, help="--backend openai: JSON object of extra request fields, e.g. '{\"repeat_penalty\": 1.0}' for llama.cpp (its default 1.1 makes temperature 0 not greedy)."),
+    score_missing: str = typer.Option("none", help="--backend openai: labels missing from the top log-probs: none (classify by the reply, no probabilities) | wide (ask again for 5000 alternatives; llama.cpp) | echo (teacher-force the verbalizer; vLLM, completions)."),
     prompt_format: str = typer.Option("plain", help="plain | chat (wrap prompts in the model's chat template)"),
-    max_length: Optional[int] = typer.Option(None, help="Context window override; longer inputs are truncated (recorded)."),
+    max_length: Optional[int] = typer.Option(None, help="Context window override; longer inputs are truncated (recorded). Required with --backend openai when the server does not report its context window."),
     target: str = typer.Option("probability", help="Attribution target: probability | log_probability | logit"),
     reduction: str = typer.Option("l2", help="Reduction over the embedding dimension: l2 | sum | abs_sum"),
     attention: str = typer.Option("mean", help="Attention aggregation: mean (layers and heads) | last_layer"),
@@ -106,7 +107,7 @@ def run(
         dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
         endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, extra_body=_json_object(extra_body, '--extra-body'), prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
-        mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, batch_size=batch_size,
+        score_missing=score_missing, mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, batch_size=batch_size,
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
     config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")

@@ -8,7 +8,11 @@ echoes the request's Authorization header, as careless servers do) and ``"ok"``.
 used up every request gets ``default``. ``fail_after=N`` makes every request after the N-th
 good answer a 500 (a server that died mid-run). It counts the requests received per prompt
 (``counts``) and the good answers sent per prompt (``answered``), the most requests in flight at
-once (``max_in_flight``), and keeps the Authorization headers it saw.
+once (``max_in_flight``), and keeps the Authorization headers it saw. ``models`` is the
+``/v1/models`` entry it lists (default: ``max_model_len`` 2048, as vLLM says) and ``props``
+what llama.cpp's ``/props`` answers (default: no such endpoint, 404). ``echo(text)`` gives the
+``logprobs`` object (``tokens``, ``token_logprobs``, ``text_offset``) of a completions request
+with ``echo``, as vLLM does; without it such a request is answered 400.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ class FaultServer:
     """Context manager running the scripted server in a thread; ``base_url`` ends in ``/v1``."""
 
     def __init__(self, script: list[str] | None = None, *, default: str = "ok", reply: ReplyFn = nli_reply,
-                 slow_s: float = 1.0, fail_after: int | None = None):
+                 slow_s: float = 1.0, fail_after: int | None = None,
+                 models: dict[str, Any] | None = None, props: dict[str, Any] | None = None,
+                 echo: Callable[[str], dict[str, Any]] | None = None):
+        self.echo = echo
+        self.models = {"id": "fault", "max_model_len": 2048} if models is None else models
+        self.props = props
         self.script, self.default, self.reply, self.slow_s = list(script or []), default, reply, slow_s
         self.fail_after = fail_after
         self.counts: Counter[str] = Counter()
@@ -110,7 +119,9 @@ class FaultServer:
 
             def do_GET(self) -> None:
                 if self.path == "/v1/models":
-                    self._send(200, json.dumps({"object": "list", "data": [{"id": "fault", "max_model_len": 2048}]}).encode())
+                    self._send(200, json.dumps({"object": "list", "data": [server.models]}).encode())
+                elif self.path == "/props" and server.props is not None:
+                    self._send(200, json.dumps(server.props).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
 
@@ -147,6 +158,11 @@ class FaultServer:
                     return 200, b'{"choices": [{"text": "entail', {}
                 if behaviour == "slow":
                     time.sleep(server.slow_s)
+                if body.get("echo"):
+                    if server.echo is None or "prompt" not in body:
+                        return 400, b'{"error": "echo is not supported"}', {}
+                    choice = {"index": 0, "text": body["prompt"] + " x", "finish_reason": "length", "logprobs": server.echo(body["prompt"])}
+                    return 200, json.dumps({"id": "x", "object": "text_completion", "choices": [choice]}).encode(), {}
                 return 200, json.dumps(server._answer(self.path, body)).encode(), {}
 
         return Handler

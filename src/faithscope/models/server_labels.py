@@ -18,6 +18,8 @@ class ServerLabelResult:
     label parsed from ``reply``; ``scores`` is None). ``missing`` lists the labels without a
     (distinct) matching token; ``label_logprobs``/``matched_tokens`` those that had one.
     ``parsed`` is False only when the reply named no label: then ``label`` is None.
+    ``rescored`` lists the labels scored by a second request (``score_missing``) because the
+    first reply's top list lacked them; they are in ``label_logprobs`` and not in ``missing``.
     """
 
     label: str | None
@@ -29,6 +31,7 @@ class ServerLabelResult:
     label_logprobs: Mapping[str, float] = field(default_factory=dict)
     matched_tokens: Mapping[str, str] = field(default_factory=dict)
     reply: str | None = None
+    rescored: tuple[str, ...] = ()
 
 
 def match_first_tokens(

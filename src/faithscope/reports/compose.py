@@ -160,6 +160,8 @@ T4_COLUMNS = [
     Column("outside window", lambda r: str(r.outside_window)),
     Column("N", lambda r: str(r.n)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
+    Column("no label orig/masked", lambda r: f"{r.orig_unparseable}/{r.masked_unparseable}"),
+    Column("no p(y)", lambda r: str(r.no_probs)),
 ]
 """Table 4's metric columns carry the metric registry's names (``faithscope.metrics.METRICS``)."""
 
@@ -228,7 +230,10 @@ def table4(runs: list[RunTables]) -> Table:
              "AOPC (scored methods only): mean over examples and the bins 1/5/10/20/50 % of the visible words, ranked by the stored "
              "word scores, of p(y|x) − p(y|x_bin), top words removed (aopc_comprehensiveness) or only they kept (aopc_sufficiency); "
              "a bin holds max(1, ceil(b·n)) words, no 0 % bin.",
-             "outside window = rationale words cut by truncation (the model never saw them): excluded from masking, counted."]
+             "outside window = rationale words cut by truncation (the model never saw them): excluded from masking, counted.",
+             "N = all examples. no label orig/masked = server replies naming no label: on the original input the example "
+             "counts in N as not flipped (not flippable), on the masked input as flipped. no p(y) = examples a server "
+             "classified only by its reply text (no label probabilities): left out of Δ log p and compr., kept in the flip rate."]
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
@@ -344,7 +349,8 @@ def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
         "aopc_comprehensiveness_ci_high": r.aopc_comprehensiveness_ci[1],
         "aopc_sufficiency": r.aopc_sufficiency, "aopc_sufficiency_ci_low": r.aopc_sufficiency_ci[0], "aopc_sufficiency_ci_high": r.aopc_sufficiency_ci[1],
         "n_aopc": r.n_aopc, "rationale_words_outside_window": r.outside_window,
-        "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail},
+        "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail,
+        "orig_no_label": r.orig_unparseable, "masked_no_label": r.masked_unparseable, "no_probabilities": r.no_probs},
         ("flip_rate", "logprob_change"))
     for rec in out:
         rec["strategy"] = runs[rec["run"] - 1].data.mask_strategy

@@ -120,7 +120,8 @@ def mask_all_diagnostic(data: RunData, bootstrap_resamples: int = 1000, seed: in
     rows = [r for r in data.masked_rows() if r["method"] == "all"]
     if not rows:
         return None
-    rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
+    # over all rows; an original reply that named no label is in N and not flipped (as in Table 4)
+    rate = sum(flip_rate([r["orig_predicted"]], [r["predicted"]]) for r in rows if r["orig_predicted"]) / len(rows)
     ci = bootstrap_ci([float(r["flipped"]) for r in rows], n_resamples=bootstrap_resamples, seed=seed)
     return MaskAllDiagnostic(rate, ci, len(rows), rate < MASK_ALL_THRESHOLD)
 

@@ -24,6 +24,11 @@
 * **Truncation**: words cut from an example's prompt (``RunData.hidden``) are outside what the
   model saw. Table 2 drops them from the human rationale and from every method's rationale
   (the count is in :meth:`RunData.human_outside`); Table 4's masking never touched them.
+* **Server backends**: N is every example. On a server backend an example whose ORIGINAL reply
+  named no label is counted in N as not flipped (nothing to flip), one whose MASKED reply named
+  no label counts as flipped (the original label is no longer predicted), and an example
+  without probabilities on either side (a label named only in text) is left out of Δ log p and
+  comprehensiveness; the three counts are in the row (see :func:`faithfulness_row`).
 
 All metrics come from :mod:`faithscope.metrics`; this module only gathers stored rows.
 Rates are fractions here; the renderers show percentages.
@@ -145,6 +150,12 @@ class FaithfulnessRow:
     """Examples with every AOPC bin scored (0 for unscored methods)."""
     outside_window: int = 0
     """Rationale words outside the visible window (truncation), excluded from masking."""
+    orig_unparseable: int = 0
+    """Examples whose original reply named no label: in N, never flipped."""
+    masked_unparseable: int = 0
+    """Examples whose masked reply named no label: counted as flipped."""
+    no_probs: int = 0
+    """Examples without probabilities (server named a label only in text): not in Δ log p / compr."""
 
     @property
     def name(self) -> str:
@@ -275,19 +286,20 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
     """Aggregate one method's masked rows (one per example) and its ``perturbed`` rows
     (sufficiency, AOPC bins) into a Table 4 row."""
     flips = np.array([float(r["flipped"]) for r in rows])
-    rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
-    lp = logprob_change([r["orig_logprob"] for r in rows], [r["masked_logprob"] for r in rows])
-    comp = comprehensiveness([r["orig_prob"] for r in rows], [r["masked_prob"] for r in rows])
-    # labels a server only named in text (no log-probability) give infinite/undefined changes
-    lp, comp = lp[np.isfinite(lp)], comp[np.isfinite(comp)]
+    flippable = [r for r in rows if r["orig_predicted"]]
+    # over ALL rows: an original reply that named no label counts in N as not flipped
+    rate = flip_rate([r["orig_predicted"] for r in flippable], [r["predicted"] for r in flippable]) * len(flippable) / len(rows) if flippable else (0.0 if rows else math.nan)
+    scored = [r for r in rows if r["orig_prob"] is not None and r["masked_prob"] is not None]
+    lp = logprob_change([r["orig_logprob"] for r in scored], [r["masked_logprob"] for r in scored])
+    comp = comprehensiveness([r["orig_prob"] for r in scored], [r["masked_prob"] for r in scored])
     used = [rats[r["example_id"]] for r in rows if rats and r["example_id"] in rats]
     fail, _ = prompting_quality(used)
 
     def mean(v: np.ndarray) -> float:
         return float(v.mean()) if v.size else math.nan
 
-    orig = {r["example_id"]: float(r["orig_prob"]) for r in rows}
-    perturbed = perturbed or []
+    orig = {r["example_id"]: float(r["orig_prob"]) for r in rows if r["orig_prob"] is not None}
+    perturbed = [r for r in (perturbed or []) if r["masked_prob"] is not None]
     suff = sufficiency(*_finite_pairs(orig, {r["example_id"]: float(r["masked_prob"]) for r in perturbed if r["kind"] == KEPT}))
     aopc_c, aopc_s = _aopc_values(orig, perturbed, AOPC_REMOVED), _aopc_values(orig, perturbed, AOPC_KEPT)
 
@@ -301,7 +313,9 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
                            sufficiency=mean(suff), sufficiency_ci=ci(suff),
                            aopc_comprehensiveness=mean(aopc_c), aopc_comprehensiveness_ci=ci(aopc_c),
                            aopc_sufficiency=mean(aopc_s), aopc_sufficiency_ci=ci(aopc_s), n_aopc=int(min(aopc_c.size, aopc_s.size)),
-                           outside_window=int(sum(int(r.get("n_outside") or 0) for r in rows)))
+                           outside_window=int(sum(int(r.get("n_outside") or 0) for r in rows)),
+                           orig_unparseable=len(rows) - len(flippable), masked_unparseable=sum(1 for r in flippable if not r["predicted"]),
+                           no_probs=len(rows) - len(scored))
 
 
 def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: int = 1000, seed: int = 0) -> list[FaithfulnessRow]:

@@ -45,6 +45,8 @@ class RunConfig:
     top_logprobs: int = 20
     extra_body: dict[str, Any] | None = None
     """--backend openai: server-specific request fields sent with every request (a result key)."""
+    score_missing: str = "none"
+    """--backend openai: how labels missing from the top log-probs are scored (none, wide, echo)."""
     prompt_format: str = "plain"
     max_length: int | None = None
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
@@ -67,6 +69,8 @@ class RunConfig:
             raise ConfigError(f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.backend == "openai" and not self.base_url:
             raise ConfigError("--backend openai needs --base-url (e.g. http://127.0.0.1:8080/v1)")
+        if self.score_missing != "none" and self.backend != "openai":
+            raise ConfigError("--score-missing is for a server's log-probabilities: it needs --backend openai")
         if self.extra_body and self.backend != "openai":
             raise ConfigError("--extra-body is sent to a server: it needs --backend openai")
         if self.n is not None and self.n < 1:
@@ -90,7 +94,10 @@ class RunConfig:
         return {k: v for k, v in self.as_dict().items() if k not in NON_RESULT_KEYS}
 
     def config_hash(self) -> str:
-        blob = json.dumps(self.result_dict(), sort_keys=True, default=str)
+        """Hash of the result keys with credentials stripped (a hash of a short secret can be guessed)."""
+        from ..models.redact import redact_value
+
+        blob = json.dumps(redact_value(self.result_dict()), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @classmethod

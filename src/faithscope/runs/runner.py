@@ -80,7 +80,7 @@ def make_backend(config: RunConfig, loaded_model: Any = None):
         return OpenAIBackend(base_url=config.base_url, model=config.model.name, api_key_env=config.api_key_env, endpoint=config.endpoint,
                              timeout=config.timeout, max_retries=config.max_retries, concurrency=config.concurrency,
                              cache=cache, top_logprobs=config.top_logprobs, context_window=config.max_length,
-                             extra_body=config.extra_body)
+                             extra_body=config.extra_body, score_missing=config.score_missing)
     from ..models.hf import HFBackend
     from ..models.loading import load_model
 
@@ -175,7 +175,8 @@ class Runner:
             return [(s, None) for s in self.backend.score_labels(texts, verbalizers)]
         labels, out = tuple(verbalizers), []
         for r in detailed(texts, verbalizers):
-            detail = {"method": r.method, "missing": list(r.missing), "reply": r.reply, "label_logprobs": dict(r.label_logprobs)}
+            detail = {"method": r.method, "missing": list(r.missing), "reply": r.reply, "label_logprobs": dict(r.label_logprobs),
+                      "rescored": list(getattr(r, "rescored", ()))}
             if r.scores is not None:
                 out.append((r.scores, detail))
             elif r.parsed:
@@ -227,7 +228,7 @@ class Runner:
         step = max(self.config.batch_size, 1) * 4
         with progress(len(rationales), "masking", enabled=self.config.progress) as bar:
             for i in range(0, len(rationales), step):
-                chunk = [(eid, rat) for eid, rat in rationales[i:i + step] if preds[eid].predicted]  # no original label: nothing to flip
+                chunk = rationales[i:i + step]  # every example gets a row, also one whose original reply named no label
                 with self._timed("masking", len(chunk)):
                     plans = []
                     for eid, rat in chunk:
@@ -245,16 +246,43 @@ class Runner:
                     rows, others = [], []
                     for eid, rat, p, shas, _ in plans:
                         orig = preds[eid]
-                        label = orig.predicted
-                        j = orig.labels.index(label)
-                        masked = scored[shas[0]]
-                        rows.append((eid, rat.method, strategy, p.removed.n_words, shas[0], label, masked.predicted, int(masked.predicted != label),
-                                     orig.logprobs[j], masked.logprobs[j], orig.probs[j], masked.probs[j], p.outside))
+                        rows.append(masked_row(eid, rat.method, strategy, p.removed.n_words, shas[0], orig, scored[shas[0]], p.outside))
+                        if not orig.predicted:  # the original reply named no label: no probability to follow
+                            continue
                         for q, sha in zip(p.others, shas[1:]):
                             s = scored[sha]
-                            others.append((eid, rat.method, strategy, q.kind, q.fraction, q.n_words, sha, s.predicted, s.logprobs[j], s.probs[j]))
+                            lp, pr = _label_side(orig.predicted, s)
+                            others.append((eid, rat.method, strategy, q.kind, q.fraction, q.n_words, sha, s.predicted, lp, pr))
                     self.store.put_masked(fresh, rows, others)
                 bar.update(len(rationales[i:i + step]))
+
+
+def _label_side(label: str, scores: LabelScores) -> tuple[float | None, float | None]:
+    """Log-probability and probability of ``label`` in ``scores``, or ``(None, None)`` when that
+    side was not scored from log-probabilities (a server that named a label only in text)."""
+    if not label or scores.source != "logprobs":
+        return None, None
+    j = scores.labels.index(label)
+    return scores.logprobs[j], scores.probs[j]
+
+
+def masked_row(eid: str, method: str, strategy: str, n_masked: int, sha: str, orig: LabelScores, masked: LabelScores, n_outside: int = 0) -> tuple:
+    """One ``masked`` store row; every example gets one, so a run always finishes and N is all examples.
+
+    * Original reply named no label (``orig.predicted == ""``, server backend): nothing to flip;
+      stored with ``flipped = 0`` and counted in N as "not flippable" (the tables show the count).
+    * Masked reply named no label (``masked.predicted == ""``): the original label is no longer
+      predicted, so ``flipped = 1`` (counted and shown as unparseable).
+    * Each side's log-probability and probability of the original label are stored only when
+      that side was scored from log-probabilities (``source == "logprobs"``); otherwise NULL: a
+      label a server named only in text has no probability, and a one-hot stand-in would feed
+      made-up numbers into Δ log p and comprehensiveness (the tables use rows with both sides
+      and count the others).
+    """
+    label = orig.predicted
+    flip = int(bool(label) and masked.predicted != label)
+    (olp, op), (mlp, mp) = _label_side(label, orig), _label_side(label, masked)
+    return (eid, method, strategy, n_masked, sha, label, masked.predicted, flip, olp, mlp, op, mp, n_outside)
 
 
 def run(config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None) -> RunResult:

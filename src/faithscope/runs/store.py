@@ -14,8 +14,12 @@ sufficiency, ``aopc_removed``/``aopc_kept`` per bin), written in the same transa
 ``masked`` row means the rationale is complete. ``hidden`` lists, per truncated example, the
 word positions cut by truncation (written with its prediction).
 
-Schema versions: 2 added ``masked.n_outside``, ``perturbed`` and ``hidden``; a store of another
-version is refused (``check_schema``) rather than mixed.
+Schema versions: 2 added ``masked.n_outside``, ``perturbed`` and ``hidden``; 3 made the
+log-probability/probability columns of ``masked`` and ``perturbed`` NULL where a side has no
+distribution (a server that named the label only in text, or named none), with ``predicted`` /
+``orig_predicted`` ``""`` when that reply named no label. The stored config has its credentials
+stripped (:mod:`faithscope.models.redact`). A store of another version is refused
+(``check_schema``) rather than mixed.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import ConfigError
+from ..models.redact import redact_value
 from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff
 
 STORE_NAME = "results.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,11 +56,11 @@ CREATE TABLE IF NOT EXISTS scored_prompts (prompt_sha TEXT PRIMARY KEY, logprobs
 CREATE TABLE IF NOT EXISTS masked (
   example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, n_masked INTEGER NOT NULL,
   prompt_sha TEXT NOT NULL, orig_predicted TEXT NOT NULL, predicted TEXT NOT NULL, flipped INTEGER NOT NULL,
-  orig_logprob REAL NOT NULL, masked_logprob REAL NOT NULL, orig_prob REAL NOT NULL, masked_prob REAL NOT NULL,
+  orig_logprob REAL, masked_logprob REAL, orig_prob REAL, masked_prob REAL,
   n_outside INTEGER NOT NULL, PRIMARY KEY (example_id, method, strategy));
 CREATE TABLE IF NOT EXISTS perturbed (
   example_id TEXT NOT NULL, method TEXT NOT NULL, strategy TEXT NOT NULL, kind TEXT NOT NULL, fraction REAL NOT NULL,
-  n_words INTEGER NOT NULL, prompt_sha TEXT NOT NULL, predicted TEXT NOT NULL, masked_logprob REAL NOT NULL, masked_prob REAL NOT NULL,
+  n_words INTEGER NOT NULL, prompt_sha TEXT NOT NULL, predicted TEXT NOT NULL, masked_logprob REAL, masked_prob REAL,
   PRIMARY KEY (example_id, method, strategy, kind, fraction));
 CREATE TABLE IF NOT EXISTS hidden (example_id TEXT PRIMARY KEY, positions TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS timings (stage TEXT PRIMARY KEY, seconds REAL NOT NULL, items INTEGER NOT NULL);
@@ -119,11 +124,13 @@ class ResultStore:
         """Record the config of a new run, or refuse a different one in an existing run."""
         self.check_schema()
         stored = self.get_meta("config_result")
+        result = redact_value(config.result_dict())
         if stored is None:
-            self.set_meta(schema=SCHEMA_VERSION, config=config.as_dict(), config_result=config.result_dict(),
-                          config_hash=config.config_hash(), model_identity=identity, versions=versions, created=time.time())
+            self.set_meta(schema=SCHEMA_VERSION, config=redact_value(config.as_dict()), config_result=result,
+                          config_hash=config.config_hash(), model_identity=redact_value(identity), versions=versions, created=time.time())
             return
-        diff = config_diff(stored, config.result_dict())
+        identity = redact_value(identity)
+        diff = config_diff(stored, result)
         if diff:
             raise ConfigError(f"{self.path.parent} holds a run with another configuration ({'; '.join(diff)}); "
                               "use a new --output-dir or the same options")
@@ -131,7 +138,7 @@ class ResultStore:
         if old_identity != identity:
             raise ConfigError(f"{self.path.parent}: the model differs from the one this run started with "
                               f"({old_identity} != {identity}); use a new --output-dir")
-        self.set_meta(config=config.as_dict(), versions_resumed=versions)
+        self.set_meta(config=redact_value(config.as_dict()), versions_resumed=versions)
 
     # -- examples ------------------------------------------------------------------
     def bind_examples(self, examples: list[Example]) -> None:
