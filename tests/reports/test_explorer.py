@@ -123,3 +123,17 @@ def test_finetune_blob_follows_each_example_across_epochs(tmp_path):
     epochs = blob["runs"][1]["epochs"]
     assert [e["epoch"] for e in epochs] == [0, 1, 2]
     assert [e["x"]["e3"]["m"]["attention"]["a"]["f1"] for e in epochs] == [pytest.approx(1 / 3, abs=1e-4)] * 2 + [1.0]
+
+
+def test_cli_report_open_hands_the_page_to_the_browser(tiny_run, monkeypatch, capsys):
+    import webbrowser
+
+    from faithscope.cli import main
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)  # never a real browser in tests
+    main(["report", str(tiny_run)])
+    assert opened == []
+    main(["report", str(tiny_run), "--open"])
+    assert opened == [(tiny_run / "report" / "report.html").resolve().as_uri()]
+    assert "accuracy" in capsys.readouterr().out
