@@ -162,7 +162,7 @@
     var human = {};
     ex.h.forEach(function (p) { human[p] = true; });
     var table = el("table", "mt");
-    var hr = el("tr"); hr.appendChild(el("th", null, "text (human underlined)")); var htd = el("td"); htd.appendChild(wordsLine(ex, {p: ex.h}, human)); hr.appendChild(htd); hr.appendChild(el("td")); table.appendChild(hr);
+    var hr = el("tr"); hr.appendChild(el("th", null, "text (human underlined)")); var htd = el("td"); htd.appendChild(wordsLine(ex, {p: []}, human)); hr.appendChild(htd); hr.appendChild(el("td")); table.appendChild(hr);
     methodsFor(r).forEach(function (m) {
       if (m === "human") { return; }
       var info = methodInfo(r, m), x = rat(ex, m, state.purpose), mx = masked(ex, m);
