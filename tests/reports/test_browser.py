@@ -198,12 +198,15 @@ class PayloadReplies:
 
     def __init__(self, inner):
         self._inner = inner
+        self._n = 0
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
     def generate(self, prompts, max_new_tokens):
-        return [REPLY_PAYLOADS[i % len(REPLY_PAYLOADS)] for i in range(len(prompts))]
+        out = [REPLY_PAYLOADS[(self._n + i) % len(REPLY_PAYLOADS)] for i in range(len(prompts))]
+        self._n += len(prompts)
+        return out
 
 
 def test_injected_markup_is_shown_literally_and_never_runs(browser, tmp_path, backend):
@@ -226,7 +229,9 @@ def test_injected_markup_is_shown_literally_and_never_runs(browser, tmp_path, ba
                     "</script><script>window.__pwned=3;document.title='pwned'</script>"):
         assert payload in words
     replies = [p.get_attribute("textContent") for p in browser.find_elements(By.CSS_SELECTOR, "#fs-explorer details.reply pre")]
-    assert set(replies) >= set(REPLY_PAYLOADS)
+    _select(browser, "purpose", "f")  # the replies for the PREDICTED label
+    replies += [p.get_attribute("textContent") for p in browser.find_elements(By.CSS_SELECTOR, "#fs-explorer details.reply pre")]
+    assert set(replies) == set(REPLY_PAYLOADS) and len(replies) == 3 * 2 * 2  # 3 examples x 2 prompting methods x 2 purposes
     ids = [e.get_attribute("textContent") for e in browser.find_elements(By.CSS_SELECTOR, "#fs-explorer .exid")]
     assert ids == [e.id for e in examples]
     # open every reply and filter by search: still nothing runs

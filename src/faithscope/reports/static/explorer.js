@@ -132,6 +132,7 @@
   function maskText(mx, r) {
     if (!mx) { return null; }
     var box = el("div", "mask");
+    if (state.purpose === "a") { box.appendChild(el("div", "note", "masking its PREDICTED-label rationale:")); }
     var flip = el("span", mx.flipped ? "flip yes" : "flip no", mx.flipped ? "flipped \u2192 " + mx.predicted : "not flipped");
     box.appendChild(flip);
     box.appendChild(el("span", "note", " \u0394p " + fmt(mx.dp) + " \u00b7 \u0394log p " + fmt(mx.dlp) + " \u00b7 masked " + (mx.n_masked === undefined ? "?" : mx.n_masked) + " words (" + r.mask + ")"));
