@@ -137,3 +137,14 @@ def test_cli_report_open_hands_the_page_to_the_browser(tiny_run, monkeypatch, ca
     main(["report", str(tiny_run), "--open"])
     assert opened == [(tiny_run / "report" / "report.html").resolve().as_uri()]
     assert "accuracy" in capsys.readouterr().out
+
+
+def test_composed_report_links_each_column_group_to_its_run(make_run):
+    runs = [compute(load_run(make_run("a")), 10), compute(load_run(make_run("b", adapter="/x/epoch_1")), 10)]
+    t4 = table4(runs)
+    links = table_links(t4, runs)
+    width = len(t4.columns) // 2
+    row = [h for h, _ in t4.rows].index(["Attention", "TOP-VAR"])
+    assert links[(row, 0)]["run"] == 0 and links[(row, width)]["run"] == 1 and links[(row, width)]["flip"] == "yes"
+    blob = explorer_blob(runs)
+    assert [r["index"] for r in blob["runs"]] == [0, 1] and "fine-tuned" in blob["runs"][1]["label"]
