@@ -128,6 +128,7 @@ def _report(run_dirs: list[Path], out: Optional[Path], write: bool = True) -> No
 def report(
     run_dirs: list[Path] = typer.Argument(..., help="One or more run directories."),
     out: Optional[Path] = typer.Option(None, "--out", help="Report directory (default RUN_DIR/report for one run)."),
+    open_html: bool = typer.Option(False, "--open", help="Open report.html in the default web browser when written."),
 ) -> None:
     """Tables (Markdown, CSV, LaTeX), plots and an HTML report from stored results only."""
     for d in run_dirs:
@@ -136,6 +137,10 @@ def report(
     if len(run_dirs) > 1 and out is None:
         out = Path("runs") / ("report-" + "-".join(d.name for d in run_dirs))[:80]
     _report(run_dirs, out)
+    if open_html:
+        import webbrowser
+
+        webbrowser.open((out or run_dirs[0] / "report").resolve().joinpath("report.html").as_uri())
 
 
 @app.command()

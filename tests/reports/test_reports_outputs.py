@@ -54,7 +54,11 @@ def test_html_escapes_untrusted_text(tiny_run):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>fast</b>" not in page and "&lt;b&gt;fast&lt;/b&gt;" in page
-    assert "<script" not in page and "http://" not in page and "https://" not in page  # no external resources
+    # the only script elements are the explorer's data blob and its code; no external resources
+    assert page.count("<script") == 2 and '<script type="application/json" id="fs-data">' in page
+    assert "<script src" not in page and "http://" not in page and "https://" not in page
+    blob = page.split('id="fs-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in blob and ">" not in blob and "&" not in blob and "\\u003cscript\\u003e" in blob
     assert "data:image/svg+xml;base64," in page
 
 

@@ -1,23 +1,33 @@
 """One self-contained HTML page per report (``report.html``): no external JS, CSS or fonts.
 
-It shows, per run, the metadata (model identity, config, versions, sample note, timings),
-the first-outputs table and Tables 2 and 4, the mask-ALL warning in a red box when it is
-triggered, the figures (embedded as base64 SVG ``data:`` images, so the page stays valid when
-moved and figures cannot clash), and for the first few examples their text with the human
-rationale and each method's selected words highlighted, plus the raw prompting replies.
+It shows the reliability warnings at the top (mask-ALL, label collapse, parse failures,
+truncation; each links to the examples concerned), the first-outputs table and Tables 2 and
+4 (each method cell links to the examples behind the number), the figures (embedded as
+base64 SVG ``data:`` images, so the page stays valid when moved and figures cannot clash),
+per run its metadata (model identity, config, versions, sample note, timings), and the
+**example explorer** over every example (:mod:`.explorer` builds its data; the script
+``static/explorer.js`` renders it on demand, with filters, sorting and search).
 
 Every piece of text from data or models (dataset words, labels, model replies, paths,
-config values) goes through :func:`html.escape`: replies are untrusted and may contain markup.
+config values) goes through :func:`html.escape` in the HTML, and through
+:func:`~faithscope.reports.explorer.blob_json` (``<``, ``>``, ``&`` as ``\\u003c`` ...) in the
+one JSON blob, which the script reads and sets with ``textContent`` only. A
+``Content-Security-Policy`` meta tag forbids every remote load and allows only the one inline
+script (by its SHA-256 hash): a reply that carries markup can neither run nor fetch anything.
+For readers without JavaScript a ``<noscript>`` block keeps the first examples as static HTML.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .explorer import blob_json, explorer_blob, table_links, warning_links
 from .render import Table
 from .rundata import PROMPTING, RunData
 from .tables import ORDER_T2, display, ordered
@@ -40,15 +50,37 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def table_html(table: Table) -> str:
-    """A :class:`~faithscope.reports.render.Table` as an HTML table with group headers."""
+def static_text(name: str) -> str:
+    """A file shipped in ``reports/static`` (the explorer's script and style)."""
+    return resources.files("faithscope.reports").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def csp(script: str) -> str:
+    """The page's Content-Security-Policy: nothing remote, only ``script`` (by hash) runs."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
+            "font-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'")
+
+
+def filter_attr(filt: Mapping[str, Any] | None) -> str:
+    """A ``data-fs-filter`` attribute (escaped JSON) that the explorer turns into a filter."""
+    if not filt:
+        return ""
+    return f' data-fs-filter="{esc(json.dumps(dict(filt), sort_keys=True))}" tabindex="0" role="link"'
+
+
+def table_html(table: Table, links: Mapping[tuple[int, int], Mapping[str, Any]] | None = None) -> str:
+    """A :class:`~faithscope.reports.render.Table` as an HTML table with group headers;
+    ``links`` maps (row, value column) to the explorer filter of that cell."""
+    links = links or {}
     out = [f"<h3>{esc(table.title)}</h3>", "<table>"]
     if table.groups:
         out.append("<tr>" + "".join("<th></th>" for _ in table.row_header)
                    + "".join(f'<th colspan="{w}">{esc(label)}</th>' for label, w in table.groups) + "</tr>")
     out.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in table.row_header + table.columns) + "</tr>")
-    for heads, values in table.rows:
-        out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in heads) + "".join(f'<td class="num">{esc(c)}</td>' for c in values) + "</tr>")
+    for r, (heads, values) in enumerate(table.rows):
+        out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in heads)
+                   + "".join(f'<td class="num"{filter_attr(links.get((r, c)))}>{esc(v)}</td>' for c, v in enumerate(values)) + "</tr>")
     out.append("</table>")
     if table.notes:
         out.append("<ul class=\"note\">" + "".join(f"<li>{esc(n)}</li>" for n in table.notes) + "</ul>")
@@ -139,24 +171,44 @@ def examples_html(data: RunData, n: int = 10) -> str:
     return "\n".join(out)
 
 
+def explorer_html(runs: Sequence[Any]) -> tuple[str, str]:
+    """The explorer's container and data blob, and its script (returned apart for the CSP hash)."""
+    n = sum(len(rt.data.examples) for rt in runs)
+    body = (f'<h2 id="explorer">Examples ({n})</h2>'
+            '<p class="note">Every example of the run. Filter, sort and search below; click a Table 2/4 cell or a warning to see the examples behind it.</p>'
+            '<div id="fs-explorer"></div>'
+            f'<script type="application/json" id="fs-data">{blob_json(explorer_blob(runs))}</script>')
+    return body, static_text("explorer.js")
+
+
 def render_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[str, Sequence[Path]], out_dir: Path, n_examples: int = 10) -> str:
-    """The whole page for computed runs (:class:`~faithscope.reports.compose.RunTables`)."""
+    """The whole page for computed runs (:class:`~faithscope.reports.compose.RunTables`);
+    ``n_examples`` is how many examples the ``<noscript>`` fallback shows statically."""
     title = "faithscope report: " + "; ".join(rt.data.label for rt in runs)
     body = [f"<h1>{esc(title)}</h1>"]
-    for rt in runs:
-        for w in rt.summary.warnings:
-            body.append(f'<div class="warn">{esc(rt.data.label)}: {esc(w)}</div>')
+    for w in warning_links(runs):
+        link = f' <a href="#explorer"{filter_attr(w.filter)}>show the examples</a>' if w.filter else ""
+        body.append(f'<div class="warn">{esc(w.text)}{link}</div>')
     body.append("<h2>Results</h2>")
-    body += [table_html(t) for t in tables]
+    body += [table_html(t, table_links(t, runs)) for t in tables]
     all_figs = [p for paths in figures.values() for p in paths]
     if all_figs:
         body += ["<h2>Figures</h2>", figures_html(all_figs, out_dir)]
     for i, rt in enumerate(runs, start=1):
         body += [f"<h2>Run [{i}]: {esc(rt.data.label)}</h2>", metadata_html(rt.data, rt.summary)]
-        if rt.data.examples and n_examples > 0:
-            body += [f"<h3>First {min(n_examples, len(rt.data.examples))} examples</h3>", examples_html(rt.data, n_examples)]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    script = ""
+    if any(rt.data.examples for rt in runs):
+        explorer, script = explorer_html(runs)
+        body.append(explorer)
+        static = [f"<h3>Run [{i}]: first {min(n_examples, len(rt.data.examples))} examples</h3>" + examples_html(rt.data, n_examples)
+                  for i, rt in enumerate(runs, start=1) if rt.data.examples and n_examples > 0]
+        if static:
+            body.append("<noscript><p class=\"note\">The explorer needs JavaScript; the first examples without it:</p>" + "\n".join(static) + "</noscript>")
+    head = (f'<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{esc(csp(script))}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}{static_text('explorer.css')}</style>")
+    tail = f"<script>{script}</script>" if script else ""
+    return f"<!DOCTYPE html>\n<html lang=\"en\"><head>{head}</head><body>\n" + "\n".join(body) + f"\n{tail}\n</body></html>\n"
 
 
 def write_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[str, Sequence[Path]], out_dir: Path, n_examples: int = 10) -> Path:

@@ -7,6 +7,7 @@ closing the store keeps a report cheap and lets a test build a ``RunData`` from 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ class RunData:
     stage_peaks: dict[str, float] = field(default_factory=dict)
     perturbed: list[dict[str, Any]] = field(default_factory=list)
     hidden: dict[str, list[int]] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per method, the settings its rationales were extracted with (attribution target,
+    reduction, ...), as the runner stored them; the explorer's legend states them."""
 
     @property
     def config(self) -> dict[str, Any]:
@@ -154,7 +158,26 @@ def read_store(store: ResultStore, run_dir: Path | None = None) -> RunData:
         stage_peaks=store.stage_peaks(),
         perturbed=store.perturbed(),
         hidden=store.hidden(),
+        settings=method_settings(store),
     )
+
+
+def method_settings(store: ResultStore) -> dict[str, dict[str, Any]]:
+    """The stored extraction settings of each method (the first distinct row per method).
+
+    The runner writes one settings object per batch; a run's config is fixed, so every row of
+    a method holds the same one. Read with one query instead of a store method, as a read-only
+    helper of the reports.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for method, text in store.db.execute("SELECT method, settings FROM rationales GROUP BY method, settings ORDER BY method"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.setdefault(method, value)
+    return out
 
 
 def load_report_runs(run_dir: Path | str) -> list[RunData]:
