@@ -18,6 +18,13 @@ EXPECTED = {
     "sufficiency": False,
     "aopc_comprehensiveness": True,
     "aopc_sufficiency": False,
+    "ct_flip_rate": True,
+    "ct_unfaithfulness": False,
+    "cct": True,
+    "phi_cct": True,
+    "tpr": True,
+    "fpr": False,
+    "verbosity": False,
 }
 
 
@@ -33,7 +40,7 @@ def test_ranges_and_families():
         lo, hi = m.range
         assert lo < hi, m.name
         assert m.description
-        assert m.family in ("alignment", "faithfulness")
+        assert m.family in ("alignment", "faithfulness", "counterfactual")
     assert fm.get_metric("flip_rate").range == (0.0, 1.0)
     assert fm.get_metric("comprehensiveness").range == (-1.0, 1.0)
 

@@ -45,7 +45,7 @@ from faithscope.metrics.faithfulness import (
 )
 from faithscope.metrics.stats import Correlation, mean_std, pearson, skewness
 
-Family = Literal["alignment", "faithfulness"]
+Family = Literal["alignment", "faithfulness", "counterfactual"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,14 @@ _ALL = [
     MetricInfo("sufficiency", "p(pred|x) - p(pred|rationale only), label-set-renormalised (ERASER)", (-1.0, 1.0), False, "faithfulness"),
     MetricInfo("aopc_comprehensiveness", "comprehensiveness averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), True, "faithfulness"),
     MetricInfo("aopc_sufficiency", "sufficiency averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), False, "faithfulness"),
+    # Counterfactual tests of free-text self-explanations (faithscope.metrics.counterfactual).
+    MetricInfo("ct_flip_rate", "share of word insertions that change the predicted label (higher = a stronger test, not a better model)", (0.0, 1.0), True, "counterfactual"),
+    MetricInfo("ct_unfaithfulness", "among examples with a flip, share with a flip whose explanation omits the inserted word (Atanasova et al. 2023)", (0.0, 1.0), False, "counterfactual"),
+    MetricInfo("cct", "point-biserial correlation of label-distribution TVD with mention of the inserted word (Siegel et al. 2024)", (-1.0, 1.0), True, "counterfactual"),
+    MetricInfo("phi_cct", "phi coefficient of prediction change with mention of the inserted word (Siegel et al. 2025)", (-1.0, 1.0), True, "counterfactual"),
+    MetricInfo("tpr", "P(explanation mentions the inserted word | prediction changed)", (0.0, 1.0), True, "counterfactual"),
+    MetricInfo("fpr", "P(explanation mentions the inserted word | prediction unchanged)", (0.0, 1.0), False, "counterfactual"),
+    MetricInfo("verbosity", "mean words per explanation (descriptive: longer explanations mention more words by chance)", (0.0, _INF), False, "counterfactual"),
 ]
 METRICS: dict[str, MetricInfo] = {m.name: m for m in _ALL}
 """Every reported metric by name, in display order."""
