@@ -9,6 +9,7 @@ def test_truncate_and_per_prompt_stops():
     assert truncate_at_stop("a b\n\nc\n\nd", ["\n\n"]) == "a b"
     assert truncate_at_stop("x. Label: y", ["\n", "Label:"]) == "x. "
     assert truncate_at_stop("abc", []) == "abc"
+    assert truncate_at_stop("\n\nThe words: a | b\n\nmore", ["\n\n"]) == "\n\nThe words: a | b"  # leading blank line kept
     assert per_prompt_stops(None, 2) == [(), ()]
     assert per_prompt_stops(["\n\n", ""], 2) == [("\n\n",), ("\n\n",)]
     assert per_prompt_stops([["a"], []], 2) == [("a",), ()]

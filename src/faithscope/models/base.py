@@ -32,14 +32,23 @@ def per_prompt_stops(stop: Stops, n_prompts: int) -> list[tuple[str, ...]]:
     return [tuple(x for x in s if x) for s in stop]
 
 
-def truncate_at_stop(text: str, stops: Sequence[str]) -> str:
-    """``text`` up to (not including) the earliest occurrence of any stop string."""
-    cut = len(text)
+def find_stop(text: str, stops: Sequence[str]) -> int:
+    """Index of the earliest stop string that starts after the reply's leading whitespace, or
+    -1. Leading whitespace never stops a reply: small models often open with a blank line
+    (SmolLM2's UNBOUND replies do) and a blank-line stop must not make them empty."""
+    lead = len(text) - len(text.lstrip())
+    best = -1
     for s in stops:
-        i = text.find(s) if s else -1
-        if 0 <= i < cut:
-            cut = i
-    return text[:cut]
+        i = text.find(s, lead) if s else -1
+        if i >= 0 and (best < 0 or i < best):
+            best = i
+    return best
+
+
+def truncate_at_stop(text: str, stops: Sequence[str]) -> str:
+    """``text`` up to (not including) the earliest stop found by :func:`find_stop`."""
+    i = find_stop(text, stops)
+    return text if i < 0 else text[:i]
 
 
 def per_prompt_budgets(max_new_tokens: Budget, n_prompts: int) -> list[int]:

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ..types import LabelScores
-from .base import Backend, Budget, Stops, per_prompt_budgets, per_prompt_stops, truncate_at_stop
+from .base import Backend, Budget, Stops, find_stop, per_prompt_budgets, per_prompt_stops, truncate_at_stop
 from .batching import DEFAULT_MAX_BATCH_TOKENS, left_pad, plan_batches
 from .loading import LoadedModel
 
@@ -176,7 +176,7 @@ class _RowStops:
                 self.done[row] = True
             elif self.stops[row]:
                 text = self.tokenizer.decode(input_ids[row, self.width:], skip_special_tokens=True)
-                self.done[row] = any(s in text for s in self.stops[row])
+                self.done[row] = find_stop(text, self.stops[row]) >= 0
         return torch.tensor(self.done, dtype=torch.bool, device=input_ids.device)
 
 
