@@ -47,6 +47,7 @@ def test_end_to_end_demo(tmp_path, lexicon):
         assert float(rec["tpr"]) == pytest.approx(sum(tp) / len(tp))
     assert float(rec["empty_explanation_rate"]) == pytest.approx(sum(r["explanation"] == "" for r in rows) / len(rows))
     assert (out / "counterfactual.md").is_file() and (out / "counterfactual.tex").is_file()
+    assert (out / "cf_tpr_fpr.png").is_file() and (out / "cf_tpr_fpr.svg").is_file()
 
 
 def test_resume_after_kill_recomputes_nothing(tmp_path, lexicon):

@@ -1,4 +1,5 @@
-"""Counterfactual tables from the store only: CSV (raw numbers), Markdown and LaTeX.
+"""Counterfactual tables from the store only: CSV (raw numbers), Markdown and LaTeX, and the
+TPR-vs-FPR and CCT-vs-φ-CCT figures (:mod:`.plots`).
 
 One row per run (model x dataset x style x order). Metric columns are named as in the
 metric registry (``ct_flip_rate``, ``ct_unfaithfulness``, ``cct``, ``phi_cct``, ``tpr``,
@@ -73,4 +74,9 @@ def write_counterfactual_tables(run_dirs: Sequence[Path], out_dir: Path) -> list
             records.append(summary_record(store))
         finally:
             store.close()
-    return write_table(counterfactual_table(records), records, Path(out_dir) / TABLE_STEM)
+    from .plots import counterfactual_plots
+
+    paths = write_table(counterfactual_table(records), records, Path(out_dir) / TABLE_STEM)
+    for figure in counterfactual_plots(records, Path(out_dir)).values():
+        paths.extend(figure)
+    return paths
