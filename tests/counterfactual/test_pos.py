@@ -41,3 +41,8 @@ def test_word_lists_single_words_only(lists):
     assert all(w.isalpha() and w.islower() for w in lists["adj"] + lists["adv"])
     assert "happy" in lists["adj"] and "quickly" in lists["adv"]
     assert list(lists["adj"]) == sorted(lists["adj"])
+
+
+def test_indefinite_pronouns_are_not_nouns(tagger):
+    # found on ECQA: "What helps someone be a good teacher?" got an adjective before "someone"
+    assert tagger.tag(["What", "helps", "someone", "be", "a", "good", "teacher?"])[2] == "OTHER"

@@ -43,7 +43,8 @@ MODALS = frozenset("can could will would shall should may might must do does did
 CLOSED: frozenset[str] = frozenset(
     DETERMINERS | SUBJECT_PRONOUNS | BE | MODALS
     | set("me him us them mine yours hers ours theirs myself yourself himself herself itself ourselves themselves "
-          "whom whose there here "
+          "whom whose there here someone somebody anyone anybody everyone everybody nobody "
+          "something anything everything nothing "
           "of in on at by for with from into onto upon over under above below about across after against along "
           "among around before behind beneath beside between beyond during except inside near off out outside "
           "since through throughout toward towards until up down within without via per like than "
