@@ -88,3 +88,28 @@ def test_ep_order_and_human_style(tmp_path, lexicon):
         run_counterfactual(output_dir=tmp_path / "x", backend=be, order="xy", **SMALL)
     with pytest.raises(ConfigError, match="--dataset"):
         run_counterfactual(output_dir=tmp_path / "x", backend=be, dataset="nope")
+
+
+def test_label_only_server_gives_phi_cct(tmp_path, lexicon):
+    """A server without log-probabilities: labels parsed from replies, one-hot distributions."""
+    from faithscope.models.server_labels import ServerLabelResult
+
+    class LabelOnly(FakeBackend):
+        def score_labels(self, prompts, verbalizers):  # must not be used
+            raise AssertionError("score_labels called")
+
+        def score_labels_detailed(self, prompts, verbalizers):
+            out = []
+            for s in FakeBackend.score_labels(self, prompts, verbalizers):
+                lab = s.predicted if hash(s.logprobs) % 7 else None
+                out.append(ServerLabelResult(label=lab, method="generation", parsed=lab is not None, scores=None, top_logprobs={}))
+            return out
+
+    out = run_counterfactual(output_dir=tmp_path / "srv", backend=LabelOnly(), **SMALL)
+    rows, _ = _rows(out)
+    tvds = [r["tvd"] for r in rows]
+    assert set(tvds) <= {0.0, 1.0, None} and None in tvds
+    assert all(not r["changed"] for r in rows if r["predicted"] == "")  # no label: never counted as a flip
+    with open(out / "counterfactual.csv", newline="") as f:
+        rec = next(csv.DictReader(f))
+    assert "phi_cct" in rec

@@ -92,9 +92,18 @@ class CounterfactualRunner:
 
     # -- one batch ----------------------------------------------------------------------------
     def _score(self, prompts: list[str]) -> dict[str, LabelScores]:
+        """Label distributions of the distinct prompts in one backend call. A server backend
+        (``score_labels_detailed``) gives log-probabilities where it can and otherwise the label
+        parsed from its reply: a one-hot distribution (``source="generation"``), or
+        ``source="unparseable"`` (no label) — so φ-CCT works on any server."""
         distinct = list(dict.fromkeys(prompts))
         t = time.perf_counter()
-        scores = self.backend.score_labels(distinct, self.task.verbalizers) if distinct else []
+        if not distinct:
+            scores: list[LabelScores] = []
+        elif hasattr(self.backend, "score_labels_detailed"):
+            scores = [_from_server(r, self.task.labels) for r in self.backend.score_labels_detailed(distinct, self.task.verbalizers)]
+        else:
+            scores = self.backend.score_labels(distinct, self.task.verbalizers)
         self.seconds["score"] += time.perf_counter() - t
         return dict(zip(distinct, scores))
 
@@ -140,7 +149,7 @@ class CounterfactualRunner:
                 iv_rows.append(InterventionRow(
                     example_id=ex.id, ikey=iv.key, field=iv.field, word_index=iv.index, word=iv.word, kind=iv.kind,
                     predicted=s.predicted, probs=s.probs, tvd=total_variation(orig.probs, s.probs),
-                    changed=s.predicted != orig.predicted, explanation=text, raw_reply=r.raw, failure=r.parsed.failure,
+                    changed=bool(s.predicted and orig.predicted and s.predicted != orig.predicted), explanation=text, raw_reply=r.raw, failure=r.parsed.failure,
                     mention=mentions(text, iv.word, inflections=self.config.inflections), n_words=r.parsed.n_words))
             ex_rows.append(ExampleRow(ex.id, idx, ex.label, orig.predicted, orig.probs, expl[base].parsed.explanation
                                       if base in expl else None, len(edits), edits[0][0].field if edits else None))
@@ -155,3 +164,13 @@ class CounterfactualRunner:
             if self.on_batch is not None:
                 self.on_batch(min(start + self.batch_size, len(todo)), len(todo))
         return len(todo)
+
+
+def _from_server(result: Any, labels: Sequence[str]) -> LabelScores:
+    """A :class:`LabelScores` from a server's :class:`ServerLabelResult`."""
+    if result.scores is not None:
+        return result.scores
+    inf = float("-inf")
+    if result.label is None:
+        return LabelScores(tuple(labels), tuple(inf for _ in labels), source="unparseable")
+    return LabelScores(tuple(labels), tuple(0.0 if lab == result.label else inf for lab in labels), source="generation")

@@ -6,7 +6,7 @@ stored example). JSON and plain columns only; nothing is pickled.
 Tables: ``cf_meta`` (config, model identity, ``cf_schema_version``), ``cf_examples`` (one row
 per finished example: original prediction and distribution, its interventions count) and
 ``cf_interventions`` (one row per intervention: inserted word and place, edited prediction
-and distribution, TVD, explanation, raw reply, parse failure, mention).
+and distribution, TVD (NULL when a distribution is unknown: a server reply naming no label), explanation, raw reply, parse failure, mention).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS cf_examples (
   orig_probs TEXT NOT NULL, orig_explanation TEXT, n_interventions INTEGER NOT NULL, field TEXT);
 CREATE TABLE IF NOT EXISTS cf_interventions (
   example_id TEXT NOT NULL, ikey TEXT NOT NULL, field TEXT NOT NULL, word_index INTEGER NOT NULL,
-  word TEXT NOT NULL, kind TEXT NOT NULL, predicted TEXT NOT NULL, probs TEXT NOT NULL, tvd REAL NOT NULL,
+  word TEXT NOT NULL, kind TEXT NOT NULL, predicted TEXT NOT NULL, probs TEXT NOT NULL, tvd REAL,
   changed INTEGER NOT NULL, explanation TEXT NOT NULL, raw_reply TEXT NOT NULL, failure TEXT,
   mention INTEGER NOT NULL, n_words INTEGER NOT NULL, PRIMARY KEY (example_id, ikey));
 """
@@ -127,7 +127,8 @@ class CounterfactualStore:
     def outcomes(self) -> list[InterventionOutcome]:
         rows = self.db.execute("SELECT i.example_id, tvd, changed, mention, n_words FROM cf_interventions i "
                                "JOIN cf_examples e USING (example_id) ORDER BY e.idx, i.rowid")
-        return [InterventionOutcome(r[0], float(r[1]), bool(r[2]), bool(r[3]), int(r[4])) for r in rows]
+        return [InterventionOutcome(r[0], float("nan") if r[1] is None else float(r[1]), bool(r[2]), bool(r[3]), int(r[4]))
+                for r in rows]
 
     def interventions(self) -> list[dict[str, Any]]:
         cur = self.db.execute("SELECT * FROM cf_interventions ORDER BY rowid")
