@@ -115,6 +115,59 @@ def run(
     _report([result.run_dir], None, write=report)
 
 
+@app.command()
+def counterfactual(
+    dataset: str = typer.Option("demo", help="esnli | comve | ecqa | fever | medical_bios | demo"),
+    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, comve/, ecqa/, ... (or set FAITHSCOPE_DATA)."),
+    n: Optional[int] = typer.Option(None, "-n", help="Seeded random sample of N examples."),
+    seed: int = typer.Option(0, help="Seed for sampling, interventions and demonstrations."),
+    style: str = typer.Option("instruction", help="instruction (zero-shot) | human (few-shot with human explanations)"),
+    order: str = typer.Option("pe", help="pe (predict, then explain) | ep (explain, then predict)"),
+    positions: int = typer.Option(4, help="Insertion positions per example."),
+    words: int = typer.Option(4, help="Random words per position."),
+    demonstrations: int = typer.Option(3, help="--style human: demonstrations per prompt."),
+    inflections: bool = typer.Option(False, help="Count inflected forms of the inserted word as mentions."),
+    max_new_tokens: Optional[int] = typer.Option(None, help="Explanation token budget (default: the task file's)."),
+    model: str = typer.Option("embedded", help="'embedded', a Hugging Face hub id, a local directory, or the served model name."),
+    gguf_file: Optional[str] = typer.Option(None, help="GGUF file inside --model's directory."),
+    adapter: Optional[str] = typer.Option(None, help="PEFT (LoRA) adapter directory, e.g. from `faithscope finetune`."),
+    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16"),
+    device: str = typer.Option("cpu", help="torch device, e.g. cpu or cuda"),
+    backend: str = typer.Option("transformers", help="transformers | openai (an OpenAI-compatible HTTP server)"),
+    base_url: Optional[str] = typer.Option(None, help="Server URL for --backend openai, e.g. http://127.0.0.1:8080/v1"),
+    endpoint: str = typer.Option("completions", help="completions | chat (--backend openai)"),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key (never stored)."),
+    top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request."),
+    extra_body: Optional[str] = typer.Option(None, help="--backend openai: JSON object of extra request fields."),
+    output_dir: Optional[str] = typer.Option(None, help="Run directory (default runs/cf-<dataset>-<style>-<order>); rerun to resume."),
+    batch_size: int = typer.Option(8, help="Examples per step (results are committed per step)."),
+    max_batch_tokens: int = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one forward batch."),
+    concurrency: int = typer.Option(4, help="Concurrent requests (--backend openai)."),
+    timeout: float = typer.Option(60.0, help="Request timeout in seconds (--backend openai)."),
+    max_retries: int = typer.Option(4, help="Retries on 429/5xx/connection errors (--backend openai)."),
+) -> None:
+    """Counterfactual tests of self-explanations (CT, CCT, phi-CCT, TPR/FPR); resumable."""
+    from .counterfactual.api import run_counterfactual
+    from .models.loading import ModelSpec
+    from .runs.config import RunConfig
+    from .runs.runner import make_backend
+
+    out = output_dir or str(Path("runs") / f"cf-{dataset}-{style}-{order}")
+    config = RunConfig(dataset="demo", model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
+                       endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs,
+                       extra_body=_json_object(extra_body, "--extra-body"), batch_size=batch_size,
+                       max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries)
+    config.output_dir = out
+    be = make_backend(config)
+    try:
+        run_dir = run_counterfactual(dataset=dataset, output_dir=out, backend=be, data_dir=data_dir, n=n, seed=seed, style=style,
+                                     order=order, positions=positions, words=words, demonstrations=demonstrations,
+                                     inflections=inflections, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    finally:
+        be.close()
+    typer.echo(f"counterfactual results in {run_dir}; tables: {Path(run_dir) / 'counterfactual.md'} (.csv, .tex)")
+
+
 def _report(run_dirs: list[Path], out: Optional[Path], write: bool = True) -> None:
     from .reports import build_report, print_summary
 

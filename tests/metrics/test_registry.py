@@ -20,6 +20,13 @@ EXPECTED = {
     "sufficiency": False,
     "aopc_comprehensiveness": True,
     "aopc_sufficiency": False,
+    "ct_flip_rate": True,
+    "ct_unfaithfulness": False,
+    "cct": True,
+    "phi_cct": True,
+    "tpr": True,
+    "fpr": False,
+    "verbosity": False,
 }
 
 
@@ -35,7 +42,7 @@ def test_ranges_and_families():
         lo, hi = m.range
         assert lo < hi, m.name
         assert m.description
-        assert m.family in ("alignment", "faithfulness")
+        assert m.family in ("alignment", "faithfulness", "counterfactual")
     assert fm.get_metric("flip_rate").range == (0.0, 1.0)
     assert fm.get_metric("comprehensiveness").range == (-1.0, 1.0)
 
@@ -62,7 +69,8 @@ def test_headers_arrows_and_percent_display_come_from_the_entry():
 def test_table_columns_are_the_entries_marked_for_that_table():
     assert [m.name for m in fm.table_metrics(2)] == [
         "alignment_f1_micro", "alignment_f1_macro", "alignment_f1_macro_field", "iou_f1", "auprc", "precision", "recall"]
-    assert [m.name for m in fm.table_metrics(4)] == ["flip_rate", "logprob_change", "comprehensiveness"]
+    assert [m.name for m in fm.table_metrics(4)] == ["flip_rate", "logprob_change", "comprehensiveness", "sufficiency",
+                                                    "aopc_comprehensiveness", "aopc_sufficiency"]
     assert all(m.table in (None, 2, 4) for m in fm.list_metrics())
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from faithscope.metrics import get_metric
+
 import base64
 import hashlib
 import html
@@ -80,8 +82,8 @@ def test_table_cells_link_to_their_method_and_examples(tiny_run):
     parse_col = t2.columns.index("parse fail %")
     assert links2[(row2, parse_col)] == {"run": 0, "method": "prompt-topk", "purpose": "a", "sort": "f1-asc", "parse": "fail"}
     row4 = [h for h, _ in t4.rows].index(["Attention", "TOP-VAR"])
-    assert links4[(row4, t4.columns.index("flip rate"))] == {"run": 0, "method": "attention", "purpose": "f", "sort": "dp-asc", "flip": "yes"}
-    assert "flip" not in links4[(row4, t4.columns.index("Δ log p"))]
+    assert links4[(row4, t4.columns.index(get_metric("flip_rate").header))] == {"run": 0, "method": "attention", "purpose": "f", "sort": "dp-asc", "flip": "yes"}
+    assert "flip" not in links4[(row4, t4.columns.index(get_metric("logprob_change").header))]
     assert len(links2) == len(t2.rows) * len(t2.columns)  # every method cell links somewhere
 
 

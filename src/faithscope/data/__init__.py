@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from . import demo, esnli, esnli_plain, fever, medical_bios
+from . import comve, demo, ecqa, esnli, esnli_plain, fever, medical_bios
 from .common import DATA_ENV, HOW_TO_POINT, ErrorHandler
 from .stats import random_baseline_expectation
 from .words import normalize_word, split_words
@@ -54,6 +54,9 @@ DATASETS: dict[str, DatasetSpec] = {
     "medical_bios": DatasetSpec("medical_bios", medical_bios.load, "medical_bios",
                                 "MedicalBios: 113 bios, majority vote of the kept annotators"),
     "demo": DatasetSpec("demo", demo.load, None, "48 hand-written NLI pairs shipped with faithscope"),
+    "comve": DatasetSpec("comve", comve.load, "comve",
+                         "ComVE subtask A (which sentence is against common sense), subtask C reasons"),
+    "ecqa": DatasetSpec("ecqa", ecqa.load, "ecqa", "ECQA: CommonsenseQA questions with free-text explanations"),
 }
 
 

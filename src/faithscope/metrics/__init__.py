@@ -52,7 +52,7 @@ from faithscope.metrics.faithfulness import (
 )
 from faithscope.metrics.stats import Correlation, mean_std, pearson, skewness
 
-Family = Literal["alignment", "faithfulness"]
+Family = Literal["alignment", "faithfulness", "counterfactual"]
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,17 @@ _ALL = [
     MetricInfo("flip_rate", "share of examples whose predicted label changes when the rationale is masked", (0.0, 1.0), True, "faithfulness", "flip rate", 4),
     MetricInfo("logprob_change", "masked minus original log-prob of the originally predicted label (more negative = rationale mattered)", (-_INF, _INF), False, "faithfulness", "Δ log p", 4),
     MetricInfo("comprehensiveness", "p(pred|x) - p(pred|x without rationale), label-set-renormalised (ERASER)", (-1.0, 1.0), True, "faithfulness", "compr.", 4),
-    MetricInfo("sufficiency", "p(pred|x) - p(pred|rationale only), label-set-renormalised (ERASER)", (-1.0, 1.0), False, "faithfulness", "suff."),
-    MetricInfo("aopc_comprehensiveness", "comprehensiveness averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), True, "faithfulness", "AOPC compr."),
-    MetricInfo("aopc_sufficiency", "sufficiency averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), False, "faithfulness", "AOPC suff."),
+    MetricInfo("sufficiency", "p(pred|x) - p(pred|rationale only), label-set-renormalised (ERASER)", (-1.0, 1.0), False, "faithfulness", "suff.", 4),
+    MetricInfo("aopc_comprehensiveness", "comprehensiveness averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), True, "faithfulness", "AOPC compr.", 4),
+    MetricInfo("aopc_sufficiency", "sufficiency averaged over bins of the top 1/5/10/20/50% words (ERASER AOPC)", (-1.0, 1.0), False, "faithfulness", "AOPC suff.", 4),
+    # Counterfactual tests of free-text self-explanations (faithscope.metrics.counterfactual).
+    MetricInfo("ct_flip_rate", "share of word insertions that change the predicted label (higher = a stronger test, not a better model)", (0.0, 1.0), True, "counterfactual", "CT flip rate"),
+    MetricInfo("ct_unfaithfulness", "among examples with a flip, share with a flip whose explanation omits the inserted word (Atanasova et al. 2023)", (0.0, 1.0), False, "counterfactual", "CT unfaithfulness"),
+    MetricInfo("cct", "point-biserial correlation of label-distribution TVD with mention of the inserted word (Siegel et al. 2024)", (-1.0, 1.0), True, "counterfactual", "CCT"),
+    MetricInfo("phi_cct", "phi coefficient of prediction change with mention of the inserted word (Siegel et al. 2025)", (-1.0, 1.0), True, "counterfactual", "φ-CCT"),
+    MetricInfo("tpr", "P(explanation mentions the inserted word | prediction changed)", (0.0, 1.0), True, "counterfactual", "TPR"),
+    MetricInfo("fpr", "P(explanation mentions the inserted word | prediction unchanged)", (0.0, 1.0), False, "counterfactual", "FPR"),
+    MetricInfo("verbosity", "mean words per explanation (descriptive: longer explanations mention more words by chance)", (0.0, _INF), False, "counterfactual", "verbosity"),
 ]
 METRICS: dict[str, MetricInfo] = {m.name: m for m in _ALL}
 """Every reported metric by name, in display order."""

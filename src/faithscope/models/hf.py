@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from ..types import LabelScores
-from .base import Backend, Budget, per_prompt_budgets
+from .base import Backend, Budget, Stops, find_stop, per_prompt_budgets, per_prompt_stops, truncate_at_stop
 from .batching import DEFAULT_MAX_BATCH_TOKENS, left_pad, plan_batches
 from .loading import LoadedModel
 
@@ -123,16 +123,25 @@ class HFBackend(Backend):
         return total.cpu()
 
     @torch.inference_mode()
-    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget, stop: Stops = None) -> list[str]:
         """Greedy replies; prompts with different budgets share a batch: it runs to the largest
         budget and each row keeps its own first ``budget`` new tokens (greedy decoding of a row
-        does not depend on how long the others go on)."""
+        does not depend on how long the others go on). A batch ends early once every row has
+        met EOS, its budget or one of its stop strings (checked on the decoded reply)."""
         budgets = per_prompt_budgets(max_new_tokens, len(prompts))
+        stops = per_prompt_stops(stop, len(prompts))
         encoded = [self.encode(p) for p in prompts]
         out: list[str] = [""] * len(prompts)
         lengths = [len(e) + b for e, b in zip(encoded, budgets)]
         for batch in plan_batches(lengths, max(self.generation_batch_tokens, 1), max(self.generation_batch_size, 1)):
             ids, mask, _ = left_pad([encoded[i] for i in batch], self.tokenizer.pad_token_id)
+            width = ids.shape[1]
+            extra: dict[str, Any] = {}
+            if any(stops[i] for i in batch) or len({budgets[i] for i in batch}) > 1:
+                from transformers import StoppingCriteriaList
+
+                extra["stopping_criteria"] = StoppingCriteriaList([_RowStops(
+                    self.tokenizer, width, [budgets[i] for i in batch], [stops[i] for i in batch])])
             gen = self.model.generate(
                 input_ids=ids.to(self.device),
                 attention_mask=mask.to(self.device),
@@ -142,11 +151,33 @@ class HFBackend(Backend):
                 pad_token_id=self.tokenizer.pad_token_id,
                 eos_token_id=self.loaded.stop_token_ids or None,
                 use_cache=True,
+                **extra,
             )
-            width = ids.shape[1]
             for row, i in enumerate(batch):
-                out[i] = self.tokenizer.decode(gen[row, width:width + budgets[i]], skip_special_tokens=True)
+                text = self.tokenizer.decode(gen[row, width:width + budgets[i]], skip_special_tokens=True)
+                out[i] = truncate_at_stop(text, stops[i])
         return out
+
+
+class _RowStops:
+    """Stopping criterion: a row is done when it has its budget of new tokens or its decoded
+    reply contains one of its stop strings (transformers then pads it until all rows are done)."""
+
+    def __init__(self, tokenizer: Any, width: int, budgets: list[int], stops: list[tuple[str, ...]]):
+        self.tokenizer, self.width, self.budgets, self.stops = tokenizer, width, budgets, stops
+        self.done = [False] * len(budgets)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        n_new = input_ids.shape[1] - self.width
+        for row in range(len(self.done)):
+            if self.done[row]:
+                continue
+            if n_new >= self.budgets[row]:
+                self.done[row] = True
+            elif self.stops[row]:
+                text = self.tokenizer.decode(input_ids[row, self.width:], skip_special_tokens=True)
+                self.done[row] = find_stop(text, self.stops[row]) >= 0
+        return torch.tensor(self.done, dtype=torch.bool, device=input_ids.device)
 
 
 def sequence_logprob(logits: torch.Tensor, targets: Sequence[int]) -> float:

@@ -54,7 +54,7 @@ import httpx
 
 from ..errors import ConfigError, ServerError
 from ..types import LabelScores
-from .base import Backend, Budget, per_prompt_budgets
+from .base import Backend, Budget, Stops, per_prompt_budgets, per_prompt_stops, truncate_at_stop
 from .redact import redact_url
 from .request_cache import RequestCache, request_key
 from .server_labels import ServerLabelResult, match_first_tokens, parse_label_reply
@@ -231,9 +231,19 @@ class OpenAIBackend(Backend):
         self._token_mode = "estimate"
         return max(1, len(text) // 3)
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
-        jobs = list(zip(prompts, per_prompt_budgets(max_new_tokens, len(prompts))))
-        return self._map(lambda job: self._reply(self._request(self._path(), self._body(*job))), jobs)
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget, stop: Stops = None) -> list[str]:
+        """Replies of the server; stop strings go in the request's ``stop`` field (and are
+        applied again locally, for servers that ignore the field)."""
+        jobs = list(zip(prompts, per_prompt_budgets(max_new_tokens, len(prompts)), per_prompt_stops(stop, len(prompts))))
+
+        def one(job: tuple[str, int, tuple[str, ...]]) -> str:
+            prompt, budget, stops = job
+            body = self._body(prompt, budget)
+            if stops:
+                body["stop"] = list(stops)
+            return truncate_at_stop(self._reply(self._request(self._path(), body)), stops)
+
+        return self._map(one, jobs)
 
     def score_labels(self, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> list[LabelScores]:
         """Label log-probabilities from the server, or ServerError when any prompt could only

@@ -143,19 +143,7 @@ def t2_columns(runs: list["RunTables"]) -> list[Column]:
     return metric_columns(2, [r for rt in runs for r in rt.alignment]) + T2_EXTRA_COLUMNS
 
 
-T4_COLUMNS = [
-    metric_column("flip_rate"),
-    Column("95% CI", lambda r: ci_text(r.flip_ci)),
-    metric_column("logprob_change", diff=False),
-    Column("Δ log p 95% CI", lambda r: ci_text(r.logprob_ci, 1.0, 3)),
-    metric_column("comprehensiveness", diff=False),
-    Column("comprehensiveness 95% CI", lambda r: ci_text(r.comprehensiveness_ci, 1.0, 3)),
-    metric_column("sufficiency", diff=False),
-    Column("sufficiency 95% CI", lambda r: ci_text(r.sufficiency_ci, 1.0, 3)),
-    metric_column("aopc_comprehensiveness", diff=False),
-    Column("AOPC compr. 95% CI", lambda r: ci_text(r.aopc_comprehensiveness_ci, 1.0, 3)),
-    metric_column("aopc_sufficiency", diff=False),
-    Column("AOPC suff. 95% CI", lambda r: ci_text(r.aopc_sufficiency_ci, 1.0, 3)),
+T4_EXTRA_COLUMNS = [
     Column("words masked", lambda r: num(r.mean_masked, 1)),
     Column("outside window", lambda r: str(r.outside_window)),
     Column("N", lambda r: str(r.n)),
@@ -163,7 +151,11 @@ T4_COLUMNS = [
     Column("no label orig/masked", lambda r: f"{r.orig_unparseable}/{r.masked_unparseable}"),
     Column("no p(y)", lambda r: str(r.no_probs)),
 ]
-"""Table 4's metric columns carry the metric registry's names (``faithscope.metrics.METRICS``)."""
+
+
+def t4_columns(runs: list["RunTables"]) -> list[Column]:
+    """Table 4's columns: the registry's Table 4 metrics (each with its CI), then counts."""
+    return metric_columns(4, [r for rt in runs for r in rt.faithfulness]) + T4_EXTRA_COLUMNS
 
 
 def _method_table(title: str, runs: list[RunTables], attr: str, columns: list[Column], order: tuple[str, ...], notes: list[str]) -> Table:
@@ -237,7 +229,7 @@ def table4(runs: list[RunTables]) -> Table:
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
-    return _method_table("Table 4: faithfulness, flip rate on masking the rationale (%)", runs, "faithfulness", T4_COLUMNS, ORDER_T4, notes)
+    return _method_table("Table 4: faithfulness, flip rate on masking the rationale (%)", runs, "faithfulness", t4_columns(runs), ORDER_T4, notes)
 
 
 def _dist_text(counts: dict[str, int], shares: dict[str, float]) -> str:

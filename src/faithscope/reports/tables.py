@@ -158,6 +158,13 @@ class FaithfulnessRow:
     """Examples without probabilities (server named a label only in text): not in Δ log p / compr."""
 
     @property
+    def cis(self) -> dict[str, tuple[float, float]]:
+        """95% CIs by registry metric name (Table 4's columns are built from the registry)."""
+        return {"flip_rate": self.flip_ci, "logprob_change": self.logprob_ci, "comprehensiveness": self.comprehensiveness_ci,
+                "sufficiency": self.sufficiency_ci, "aopc_comprehensiveness": self.aopc_comprehensiveness_ci,
+                "aopc_sufficiency": self.aopc_sufficiency_ci}
+
+    @property
     def name(self) -> str:
         return display(self.method)[0]
 
