@@ -68,6 +68,11 @@ def with_diff(text: str, value: float | None, base: float | None, scale: float =
     return f"{text} ({scale * (value - base):+.2f})"
 
 
+def skipped_note(n: int) -> str:
+    """The N cell's note for TOP-VAR examples with k = 0 that were left out (none: no note)."""
+    return f" (+{n} k=0 skipped)" if n else ""
+
+
 @dataclass(frozen=True)
 class Column:
     """A value column: header, cell text of a row, and the attribute a difference is taken of."""
@@ -83,7 +88,7 @@ T2_COLUMNS = [
     Column("macro F1", lambda r: pct(r.macro_f1), "macro_f1"),
     Column("P", lambda r: pct(r.precision)),
     Column("R", lambda r: pct(r.recall)),
-    Column("N", lambda r: str(r.n) + (f" ×{r.draws}" if r.draws > 1 else "")),
+    Column("N", lambda r: str(r.n) + (f" ×{r.draws}" if r.draws > 1 else "") + skipped_note(r.skipped)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
     Column("not in input %", lambda r: pct(r.not_found)),
 ]
@@ -94,7 +99,7 @@ T4_COLUMNS = [
     Column("Δ log p 95% CI", lambda r: ci_text(r.logprob_ci, 1.0, 3)),
     Column("compr.", lambda r: num(r.comprehensiveness)),
     Column("words masked", lambda r: num(r.mean_masked, 1)),
-    Column("N", lambda r: str(r.n)),
+    Column("N", lambda r: str(r.n) + skipped_note(r.skipped)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
 ]
 
@@ -211,7 +216,7 @@ def records_table2(runs: list[RunTables]) -> list[dict[str, Any]]:
     return _method_records(runs, "alignment", lambda r: {
         "n": r.n, "micro_f1": r.micro_f1, "micro_f1_ci_low": r.micro_ci[0], "micro_f1_ci_high": r.micro_ci[1], "macro_f1": r.macro_f1,
         "precision": r.precision, "recall": r.recall, "parse_fail_rate": r.parse_fail, "not_in_input_share": r.not_found,
-        "random_draws": r.draws, "empty_human_rationales": r.empty_gold}, ("micro_f1", "macro_f1"))
+        "random_draws": r.draws, "empty_human_rationales": r.empty_gold, "skipped_k0": r.skipped}, ("micro_f1", "macro_f1"))
 
 
 def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
@@ -219,7 +224,8 @@ def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
         "strategy": None, "n": r.n, "flip_rate": r.flip_rate, "flip_rate_ci_low": r.flip_ci[0], "flip_rate_ci_high": r.flip_ci[1],
         "logprob_change": r.logprob_change, "logprob_change_ci_low": r.logprob_ci[0], "logprob_change_ci_high": r.logprob_ci[1],
         "comprehensiveness": r.comprehensiveness, "comprehensiveness_ci_low": r.comprehensiveness_ci[0],
-        "comprehensiveness_ci_high": r.comprehensiveness_ci[1], "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail},
+        "comprehensiveness_ci_high": r.comprehensiveness_ci[1], "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail,
+        "skipped_k0": r.skipped},
         ("flip_rate", "logprob_change"))
     for rec in out:
         rec["strategy"] = runs[rec["run"] - 1].data.mask_strategy

@@ -65,6 +65,8 @@ class AlignmentRow:
     not_found: float | None = None
     draws: int = 1
     empty_gold: int = 0
+    skipped: int = 0
+    """TOP-VAR examples with k = 0 that were not asked (left out of N and of every figure)."""
 
     @property
     def name(self) -> str:
@@ -89,6 +91,8 @@ class FaithfulnessRow:
     comprehensiveness_ci: tuple[float, float]
     mean_masked: float
     parse_fail: float | None = None
+    skipped: int = 0
+    """TOP-VAR examples with k = 0 that were not asked (left out of N and of every figure)."""
 
     @property
     def name(self) -> str:
@@ -120,7 +124,8 @@ def _counts(scores: list[PRF]) -> np.ndarray:
 
 def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list[int]], n_resamples: int = 1000, seed: int = 0) -> AlignmentRow:
     """Score one method's alignment rationales against the human rationales (by example id)."""
-    ids = [eid for eid in human if eid in rats]
+    skipped = sum(1 for eid in human if eid in rats and rats[eid].skipped)
+    ids = [eid for eid in human if eid in rats and not rats[eid].skipped]
     gold = [human[eid] for eid in ids]
     chosen = [rats[eid] for eid in ids]
     fail, missing = prompting_quality(chosen)
@@ -140,7 +145,7 @@ def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list
                         macro_f1=float(np.mean(macro)) if ids else math.nan,
                         precision=float(np.mean([m.p for m in micro])) if ids else math.nan,
                         recall=float(np.mean([m.r for m in micro])) if ids else math.nan,
-                        parse_fail=fail, not_found=missing, draws=n_draws, empty_gold=empty_gold)
+                        parse_fail=fail, not_found=missing, draws=n_draws, empty_gold=empty_gold, skipped=skipped)
 
 
 def alignment_rows(data: RunData, n_resamples: int = 1000, seed: int = 0) -> list[AlignmentRow]:
@@ -151,7 +156,10 @@ def alignment_rows(data: RunData, n_resamples: int = 1000, seed: int = 0) -> lis
 
 
 def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0) -> FaithfulnessRow:
-    """Aggregate one method's masked rows (one per example) into a Table 4 row."""
+    """Aggregate one method's masked rows (one per example) into a Table 4 row; rows of
+    skipped rationales (TOP-VAR, k = 0) are left out and counted."""
+    n_rows = len(rows)
+    rows = [r for r in rows if not (rats and r["example_id"] in rats and rats[r["example_id"]].skipped)]
     flips = np.array([float(r["flipped"]) for r in rows])
     rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])
     lp = logprob_change([r["orig_logprob"] for r in rows], [r["masked_logprob"] for r in rows])
@@ -167,7 +175,8 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
     return FaithfulnessRow(method=method, n=len(rows), flip_rate=rate, flip_ci=bootstrap_ci(flips, n_resamples=n_resamples, seed=seed),
                            logprob_change=mean(lp), logprob_ci=bootstrap_ci(lp, n_resamples=n_resamples, seed=seed),
                            comprehensiveness=mean(comp), comprehensiveness_ci=bootstrap_ci(comp, n_resamples=n_resamples, seed=seed),
-                           mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail)
+                           mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail,
+                           skipped=n_rows - len(rows))
 
 
 def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: int = 1000, seed: int = 0) -> list[FaithfulnessRow]:
