@@ -154,3 +154,27 @@ def test_half_the_words_not_in_the_input_still_parses():
 def test_a_bare_bullet_is_not_a_reply_word():
     p = parse_reply('- "A dog chased"\n-', WORDS + ("A",), None)
     assert p.parsed and p.not_found == () and p.n_words == 3
+
+
+# -- item 7 on real SmolLM2 replies of the fixture file -----------------------------------------
+@pytest.mark.parametrize("prefix, reason", [
+    ("The answer is: ['|', 'em', 'em'", "mostly not input words"),  # parsed before, with 0 positions
+    ("The most relevant words to understanding the relationship between the premise and the hypothesis are:\n\n- contradiction\n- paradox",
+     "degenerate repetition"),
+    ("The pipe-separated list of words is:\n\n|A young boy is sitting in a green tunnel\n|A young boy", "degenerate repetition"),
+    ('The most relevant words to understanding the relationship between the premise and the hypothesis are:\n\n- "Men stand',
+     "degenerate repetition"),
+    ("The top 6 most relevant words are:\n- Dog herding\n- Herding\n- Herding", "degenerate repetition"),
+])
+def test_real_loops_and_foreign_replies_are_failures(prefix, reason):
+    r = by_reply(prefix)
+    p = parse_reply(r["reply"], tuple(r["words"]), r["k"])
+    assert (p.parsed, p.reason, p.positions) == (False, reason, ())
+
+
+def test_real_replies_that_list_input_words_still_parse():
+    for prefix in ("The most relevant words to the most important words are:\n\n- \"Three children\"",
+                   "The top 2 most relevant words are:\n\n- \"A lady with bright orange hair\"\n-"):
+        r = by_reply(prefix)
+        p = parse_reply(r["reply"], tuple(r["words"]), r["k"])
+        assert p.parsed and p.reason is None and p.positions
