@@ -140,3 +140,33 @@ def test_tables_leave_skipped_k0_examples_out_of_topvar_cells_and_count_them():
     frow = faithfulness_row("prompt-topk", masked, rats, n_resamples=20)
     assert (frow.n, frow.skipped, frow.flip_rate, frow.mean_masked) == (2, 1, 0.5, 1.5)
     assert math.isclose(frow.comprehensiveness, 0.25)
+
+
+class ScriptedModel(ScriptedBackend):
+    """A scripted backend the runner can drive: every prompt predicts the first label."""
+
+    identity = {"model": "scripted"}
+    supports_gradients = False
+    no_gradient_reason = "scripted"
+
+    def score_labels(self, prompts: Sequence[str], verbalizers: dict[str, str]):
+        from faithscope.types import LabelScores
+
+        labels = tuple(verbalizers)
+        return [LabelScores(labels, tuple(-0.1 if i == 0 else -3.0 for i in range(len(labels)))) for _ in prompts]
+
+
+def test_runner_stores_the_reply_mapping_and_the_k0_skip(tmp_path):
+    from faithscope.runs.config import RunConfig
+    from faithscope.runs.runner import run
+
+    examples = [NLI, Example("empty", NLI.fields, "neutral", frozenset())]
+    config = RunConfig(dataset="demo", methods=("prompt-topk",), output_dir=str(tmp_path), progress=False)
+    result = run(config, backend=ScriptedModel({"guitar": "guitar | music"}), examples=examples)
+    rats = {(eid, p): r for eid, p, r in result.store.rationales("prompt-topk")}
+    assert rats[("empty", "alignment")].skipped and rats[("empty", "faithfulness")].skipped
+    assert rats[("nli", "alignment")].positions == (4, 9)
+    settings = {json.loads(s)["reply_mapping"]["occurrence"] for (s,) in result.store.db.execute("SELECT settings FROM rationales")}
+    fields = {tuple(json.loads(s)["reply_mapping"]["fields"]) for (s,) in result.store.db.execute("SELECT settings FROM rationales")}
+    assert settings == {"first"} and fields == {("premise", "hypothesis")}
+    result.store.close()
