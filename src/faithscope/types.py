@@ -129,6 +129,12 @@ class Rationale:
     n_reply_words: int = 0
     draws: tuple[tuple[int, ...], ...] = ()
     """Extra random draws (the ``random`` method's alignment averages over many seeds)."""
+    parse_error: str | None = None
+    """Why a prompting reply could not be parsed (``parsed`` is False), e.g. ``echoes the prompt``;
+    see :data:`faithscope.methods.reply_parser.PARSE_FAILURES`."""
+    skipped: bool = False
+    """No prompt was sent: TOP-VAR with k = 0 (no human rationale). Such a rationale has
+    ``k == 0``, no positions and ``raw_reply`` None, and is left out of the TOP-VAR cells."""
 
 
 @dataclass(frozen=True)

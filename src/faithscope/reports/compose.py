@@ -69,6 +69,11 @@ def with_diff(text: str, value: float | None, base: float | None, scale: float =
     return f"{text} ({scale * (value - base):+.2f})"
 
 
+def skipped_note(n: int) -> str:
+    """The N cell's note for TOP-VAR examples with k = 0 that were left out (none: no note)."""
+    return f" (+{n} k=0 skipped)" if n else ""
+
+
 @dataclass(frozen=True)
 class Column:
     """A value column: header, cell text of a row, and the value a fine-tuned minus
@@ -132,7 +137,7 @@ def metric_notes(table: int) -> list[str]:
 
 
 T2_EXTRA_COLUMNS = [
-    Column("N", lambda r: str(r.n) + (f" ×{r.draws}" if r.draws > 1 else "")),
+    Column("N", lambda r: str(r.n) + (f" ×{r.draws}" if r.draws > 1 else "") + skipped_note(r.skipped)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
     Column("not in input %", lambda r: pct(r.not_found)),
 ]
@@ -146,7 +151,7 @@ def t2_columns(runs: list["RunTables"]) -> list[Column]:
 T4_EXTRA_COLUMNS = [
     Column("words masked", lambda r: num(r.mean_masked, 1)),
     Column("outside window", lambda r: str(r.outside_window)),
-    Column("N", lambda r: str(r.n)),
+    Column("N", lambda r: str(r.n) + skipped_note(r.skipped)),
     Column("parse fail %", lambda r: pct(r.parse_fail)),
     Column("no label orig/masked", lambda r: f"{r.orig_unparseable}/{r.masked_unparseable}"),
     Column("no p(y)", lambda r: str(r.no_probs)),
@@ -323,7 +328,7 @@ def records_table2(runs: list[RunTables]) -> list[dict[str, Any]]:
         "n": r.n, **_alignment_metric_fields(r),
         "micro_f1": r.micro_f1, "micro_f1_ci_low": r.micro_ci[0], "micro_f1_ci_high": r.micro_ci[1], "macro_f1": r.macro_f1,
         "parse_fail_rate": r.parse_fail, "not_in_input_share": r.not_found,
-        "random_draws": r.draws, "empty_human_rationales": r.empty_gold},
+        "random_draws": r.draws, "empty_human_rationales": r.empty_gold, "skipped_k0": r.skipped},
         ("micro_f1", "macro_f1", *(m.name for m in table_metrics(2))))
     for rec in out:  # truncation: words of the human rationale the model never saw (excluded)
         rec["human_words_outside_window"] = sum(runs[rec["run"] - 1].data.human_outside().values())
@@ -342,7 +347,7 @@ def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
         "aopc_sufficiency": r.aopc_sufficiency, "aopc_sufficiency_ci_low": r.aopc_sufficiency_ci[0], "aopc_sufficiency_ci_high": r.aopc_sufficiency_ci[1],
         "n_aopc": r.n_aopc, "rationale_words_outside_window": r.outside_window,
         "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail,
-        "orig_no_label": r.orig_unparseable, "masked_no_label": r.masked_unparseable, "no_probabilities": r.no_probs},
+        "orig_no_label": r.orig_unparseable, "masked_no_label": r.masked_unparseable, "no_probabilities": r.no_probs, "skipped_k0": r.skipped},
         ("flip_rate", "logprob_change"))
     for rec in out:
         rec["strategy"] = runs[rec["run"] - 1].data.mask_strategy

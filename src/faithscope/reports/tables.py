@@ -86,6 +86,8 @@ class AlignmentRow:
     not_found: float | None = None
     draws: int = 1
     empty_gold: int = 0
+    skipped: int = 0
+    """TOP-VAR examples with k = 0 that were not asked (left out of N and of every figure)."""
 
     @property
     def name(self) -> str:
@@ -163,6 +165,8 @@ class FaithfulnessRow:
         return {"flip_rate": self.flip_ci, "logprob_change": self.logprob_ci, "comprehensiveness": self.comprehensiveness_ci,
                 "sufficiency": self.sufficiency_ci, "aopc_comprehensiveness": self.aopc_comprehensiveness_ci,
                 "aopc_sufficiency": self.aopc_sufficiency_ci}
+    skipped: int = 0
+    """TOP-VAR examples with k = 0 that were not asked (left out of N and of every figure)."""
 
     @property
     def name(self) -> str:
@@ -222,7 +226,8 @@ def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list
     ``starts`` gives each example's field starts (ERASER's per-field instances, spans that
     never cross a field); without it every example is one field.
     """
-    ids = [eid for eid in human if eid in rats]
+    skipped = sum(1 for eid in human if eid in rats and rats[eid].skipped)
+    ids = [eid for eid in human if eid in rats and not rats[eid].skipped]
     gold = [human[eid] for eid in ids]
     chosen = [rats[eid] for eid in ids]
     field_starts = [list((starts or {}).get(eid, [0])) for eid in ids]
@@ -246,7 +251,7 @@ def alignment_row(method: str, rats: dict[str, Rationale], human: dict[str, list
 
     ci = bootstrap_ci_indices(len(ids), stat, n_resamples=n_resamples, seed=seed)
     return AlignmentRow(method=method, n=len(ids), metrics=metrics, cis={"alignment_f1_micro": ci}, reasons=reasons,
-                        parse_fail=fail, not_found=missing, draws=n_draws, empty_gold=empty_gold)
+                        parse_fail=fail, not_found=missing, draws=n_draws, empty_gold=empty_gold, skipped=skipped)
 
 
 def alignment_rows(data: RunData, n_resamples: int = 1000, seed: int = 0) -> list[AlignmentRow]:
@@ -291,7 +296,10 @@ def _aopc_values(orig: dict[str, float], perturbed: list[dict], kind: str) -> np
 def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0,
                      perturbed: list[dict] | None = None) -> FaithfulnessRow:
     """Aggregate one method's masked rows (one per example) and its ``perturbed`` rows
-    (sufficiency, AOPC bins) into a Table 4 row."""
+    (sufficiency, AOPC bins) into a Table 4 row; rows of skipped rationales (TOP-VAR, k = 0)
+    are left out and counted."""
+    n_rows = len(rows)
+    rows = [r for r in rows if not (rats and r["example_id"] in rats and rats[r["example_id"]].skipped)]
     flips = np.array([float(r["flipped"]) for r in rows])
     flippable = [r for r in rows if r["orig_predicted"]]
     # over ALL rows: an original reply that named no label counts in N as not flipped
@@ -322,7 +330,7 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
                            aopc_sufficiency=mean(aopc_s), aopc_sufficiency_ci=ci(aopc_s), n_aopc=int(min(aopc_c.size, aopc_s.size)),
                            outside_window=int(sum(int(r.get("n_outside") or 0) for r in rows)),
                            orig_unparseable=len(rows) - len(flippable), masked_unparseable=sum(1 for r in flippable if not r["predicted"]),
-                           no_probs=len(rows) - len(scored))
+                           no_probs=len(rows) - len(scored), skipped=n_rows - len(rows))
 
 
 def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: int = 1000, seed: int = 0) -> list[FaithfulnessRow]:

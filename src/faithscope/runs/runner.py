@@ -205,7 +205,8 @@ class Runner:
                         continue
                     with self._timed(STAGES[method.kind], len(requests)):
                         rationales = method.explain(requests, ctx)
-                        self.store.put_rationales(((r.example.id, r.purpose, rat) for r, rat in zip(requests, rationales)), {**settings, "method": method.name})
+                        self.store.put_rationales(((r.example.id, r.purpose, rat) for r, rat in zip(requests, rationales)), {**settings, "method": method.name,
+                                                   **({"reply_mapping": self.task.reply_mapping()} if method.kind == "prompting" else {})})
                 bar.update(len(chunk))
 
     def _context(self) -> MethodContext:

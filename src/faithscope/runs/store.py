@@ -38,6 +38,7 @@ from .config import RunConfig, config_diff
 
 STORE_NAME = "results.sqlite"
 SCHEMA_VERSION = 3
+"""See the module doc; 3 also gave ``rationales`` ``parse_error`` (why a reply failed to parse) and ``skipped`` (TOP-VAR, k = 0)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS rationales (
   example_id TEXT NOT NULL, method TEXT NOT NULL, purpose TEXT NOT NULL, target_label TEXT NOT NULL,
   k INTEGER, positions TEXT NOT NULL, scores TEXT, raw_reply TEXT, parsed INTEGER NOT NULL,
   not_found TEXT NOT NULL, n_reply_words INTEGER NOT NULL, draws TEXT, settings TEXT NOT NULL,
+  parse_error TEXT, skipped INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (example_id, method, purpose));
 CREATE TABLE IF NOT EXISTS scored_prompts (prompt_sha TEXT PRIMARY KEY, logprobs TEXT NOT NULL, predicted TEXT NOT NULL, source TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS masked (
@@ -82,7 +84,18 @@ class ResultStore:
         self.db = sqlite3.connect(self.path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self._check_schema()
         self.db.executescript(SCHEMA)
+
+    def _check_schema(self) -> None:
+        """Refuse a store written with another schema version: its rows would be mixed with new ones."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            return
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is not None and json.loads(row[0]) != SCHEMA_VERSION:
+            self.db.close()
+            raise ConfigError(f"{self.path.parent}: this run was stored with result schema {json.loads(row[0])}, this faithscope "
+                              f"writes schema {SCHEMA_VERSION}; rerun it into a new --output-dir")
 
     @classmethod
     def in_dir(cls, run_dir: Path | str) -> "ResultStore":
@@ -188,14 +201,15 @@ class ResultStore:
     def put_rationales(self, items: Iterable[tuple[str, str, Rationale]], settings: dict[str, Any]) -> None:
         s = json.dumps(settings, sort_keys=True)
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO rationales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+            self.db.executemany("INSERT OR REPLACE INTO rationales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
                 (eid, r.method, purpose, r.target_label, r.k, json.dumps(list(r.positions)),
                  json.dumps(list(r.scores)) if r.scores is not None else None, r.raw_reply, int(r.parsed),
-                 json.dumps(list(r.not_found)), r.n_reply_words, json.dumps([list(d) for d in r.draws]) if r.draws else None, s)
+                 json.dumps(list(r.not_found)), r.n_reply_words, json.dumps([list(d) for d in r.draws]) if r.draws else None, s,
+                 r.parse_error, int(r.skipped))
                 for eid, purpose, r in items])
 
     def rationales(self, method: str | None = None, purpose: str | None = None) -> Iterator[tuple[str, str, Rationale]]:
-        q = "SELECT example_id, method, purpose, target_label, k, positions, scores, raw_reply, parsed, not_found, n_reply_words, draws FROM rationales WHERE 1=1"
+        q = "SELECT example_id, method, purpose, target_label, k, positions, scores, raw_reply, parsed, not_found, n_reply_words, draws, parse_error, skipped FROM rationales WHERE 1=1"
         args: list[Any] = []
         if method:
             q += " AND method=?"
@@ -203,9 +217,10 @@ class ResultStore:
         if purpose:
             q += " AND purpose=?"
             args.append(purpose)
-        for eid, m, p, t, k, pos, sc, raw, parsed, nf, nw, draws in self.db.execute(q, args):
+        for eid, m, p, t, k, pos, sc, raw, parsed, nf, nw, draws, error, skipped in self.db.execute(q, args):
             yield eid, p, Rationale(m, tuple(json.loads(pos)), t, k, tuple(json.loads(sc)) if sc else None, raw, bool(parsed),
-                                    tuple(json.loads(nf)), nw, tuple(tuple(d) for d in json.loads(draws)) if draws else ())
+                                    tuple(json.loads(nf)), nw, tuple(tuple(d) for d in json.loads(draws)) if draws else (),
+                                    error, bool(skipped))
 
     # -- masked scoring ------------------------------------------------------------
     def scored_prompts(self, shas: Iterable[str], labels: tuple[str, ...]) -> dict[str, LabelScores]:

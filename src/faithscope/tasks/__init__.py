@@ -3,6 +3,14 @@
 A user adds a task by dropping ``NAME.toml`` into this folder or into a folder named by the
 ``FAITHSCOPE_TASKS`` environment variable. The prompts are those of Fayyaz et al. 2024,
 Tables A.3-A.5, with the paper's ``<p>`` tags read as paragraph breaks.
+
+Two optional keys say how a prompting rationale (the model's list of words) maps back to input
+positions: ``reply_fields``, the fields the UNBOUND/TOP-VAR prompt asks the model to pick words
+from (FEVER: ``["evidence"]``; default: all fields), and ``reply_occurrence``, what a listed word
+selects when it occurs several times in those fields: ``"first"`` (default: its first occurrence
+not already taken, so one listed word selects one input word and a word listed twice selects
+its next occurrence; TOP-VAR's k listed words stay k positions) or ``"every"`` (all its
+occurrences). Both are recorded with every prompting result (:meth:`Task.reply_mapping`).
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from typing import Mapping
 from ..errors import ConfigError
 
 PROMPT_KINDS = ("classification", "attribution", "unbound", "topk")
+REPLY_OCCURRENCES = ("first", "every")
+"""How a reply word that occurs several times in the reply fields is mapped (see module doc)."""
 _HERE = Path(__file__).parent
 
 
@@ -32,6 +42,19 @@ class Task:
     prompts: Mapping[str, str]
     truncate_field: str
     path: str = ""
+    reply_fields: tuple[str, ...] = ()
+    """Fields a prompting rationale selects from; empty = all :attr:`fields`."""
+    reply_occurrence: str = "first"
+    """``first`` or ``every``: what a reply word occurring several times selects."""
+
+    @property
+    def selectable_reply_fields(self) -> tuple[str, ...]:
+        """The fields a prompting reply may select words from, in task order."""
+        return self.reply_fields or self.fields
+
+    def reply_mapping(self) -> dict[str, object]:
+        """The reply-to-position rule, as stored with every prompting rationale."""
+        return {"fields": list(self.selectable_reply_fields), "occurrence": self.reply_occurrence}
 
     def verbalizer(self, label: str) -> str:
         try:
@@ -98,6 +121,15 @@ def parse_task_file(path: Path) -> Task:
     truncate_field = raw.get("truncate_field", fields[-1])
     if truncate_field not in fields:
         raise ConfigError(f"{path}: truncate_field {truncate_field!r} is not one of {fields}")
+    reply_fields = raw.get("reply_fields", list(fields))
+    if not isinstance(reply_fields, list) or not reply_fields or not all(isinstance(f, str) for f in reply_fields):
+        raise ConfigError(f"{path}: 'reply_fields' must be a non-empty list of field names")
+    unknown_reply = [f for f in reply_fields if f not in fields]
+    if unknown_reply:
+        raise ConfigError(f"{path}: reply_fields {unknown_reply} are not among the task's fields {list(fields)}")
+    occurrence = raw.get("reply_occurrence", "first")
+    if occurrence not in REPLY_OCCURRENCES:
+        raise ConfigError(f"{path}: reply_occurrence must be one of {', '.join(REPLY_OCCURRENCES)}, got {occurrence!r}")
     return Task(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),
@@ -107,4 +139,6 @@ def parse_task_file(path: Path) -> Task:
         prompts=prompts,
         truncate_field=truncate_field,
         path=str(path),
+        reply_fields=tuple(f for f in fields if f in reply_fields),
+        reply_occurrence=occurrence,
     )
