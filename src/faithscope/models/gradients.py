@@ -68,8 +68,8 @@ class AttributionConfig:
 
 CAPTUM_CONVENTION = AttributionConfig(target="log_probability", reduction="sum")
 
-IGRule = Literal["gausslegendre", "riemann_trapezoid"]
-IG_RULES = ("gausslegendre", "riemann_trapezoid")
+IGRule = Literal["gausslegendre"]
+IG_RULES = ("gausslegendre",)
 IG_BASELINES = ("zero",)
 DEFAULT_IG_STEPS = 20
 """20 steps: Gauss-Legendre is exact for polynomials of degree 39 in alpha; the attribution
@@ -100,14 +100,10 @@ class IGConfig:
 
 def ig_nodes(steps: int, rule: IGRule = "gausslegendre") -> tuple[np.ndarray, np.ndarray]:
     """Interpolation points ``alphas`` in [0, 1] and their weights (summing to 1)."""
-    if rule == "gausslegendre":
-        x, w = np.polynomial.legendre.leggauss(steps)
-        return 0.5 * (x + 1.0), 0.5 * w
-    if steps < 2:
-        raise ConfigError("the riemann_trapezoid rule needs at least 2 steps")
-    w = np.full(steps, 1.0 / (steps - 1))
-    w[[0, -1]] /= 2
-    return np.linspace(0.0, 1.0, steps), w
+    if rule != "gausslegendre":
+        raise ConfigError(f"unknown Integrated Gradients rule {rule!r}; choose one of {', '.join(IG_RULES)}")
+    x, w = np.polynomial.legendre.leggauss(steps)
+    return 0.5 * (x + 1.0), 0.5 * w
 
 
 @dataclass(frozen=True)
