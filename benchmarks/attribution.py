@@ -18,6 +18,15 @@ for every tool; the result store is bypassed. Timed, each after an untimed warm-
     Saliency and Input x Gradient run with SDPA attention (faster than the eager attention
     Inseq picks when it loads a model itself); ``attention`` needs eager attention.
 
+(d) Integrated Gradients, ``--ig-steps`` steps (default 20), zero-embedding baseline,
+    Gauss-Legendre: faithscope ``GradientEngine.integrated_gradients`` (the steps of one
+    example batched by the token budget) vs Captum's
+    ``LLMGradientAttribution(LayerIntegratedGradients(model, embeddings))``, one example at a
+    time with all its steps in one batch (``internal_batch_size`` unset), its baseline id
+    mapped to the zero embedding (``ZeroForBaselineId``), same steps and rule. Agreement
+    under the Captum convention (log-probability target, signed sum). ``--skip-ig`` leaves
+    it out.
+
 A floor is timed too: one plain batched forward (SDPA, logits only at the positions that
 predict the target) plus one backward to the input embeddings, over the same inputs in the
 same token-budget batches.
@@ -40,8 +49,10 @@ under each tool's convention:
   dimension of the raw scores) and attention (mean over layers and heads of the answer
   position's row): faithscope's default convention (probability, l2, mean).
 
-The last line is ``ratio_vs_captum=X ratio_vs_inseq=Y floor_ratio=Z max_rel_diff=W``.
-Usage: ``python benchmarks/attribution.py [--n-esnli 30] [--n-fever 10] [--skip-inseq]``.
+The last line is ``ratio_vs_captum=X ratio_vs_inseq=Y floor_ratio=Z max_rel_diff=W
+ig_ratio_vs_captum=V ig_max_rel_diff=U`` (the IG pair is nan with ``--skip-ig``/``--skip-captum``;
+``max_rel_diff`` is over every compared tool, IG included).
+Usage: ``python benchmarks/attribution.py [--n-esnli 30] [--n-fever 10] [--skip-inseq] [--ig-steps 20]``.
 """
 
 from __future__ import annotations
@@ -84,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="wall-clock time (default) or this process's CPU time (steadier on a busy machine with --threads 1)")
     ap.add_argument("--skip-inseq", action="store_true", help="leave Inseq out (ratio_vs_inseq is then nan)")
     ap.add_argument("--skip-captum", action="store_true", help="leave Captum out (ratio_vs_captum is then nan)")
+    ap.add_argument("--skip-ig", action="store_true", help="leave Integrated Gradients out (faithscope's and Captum's)")
+    ap.add_argument("--ig-steps", type=int, default=20, help="Integrated Gradients steps, the same for faithscope and Captum")
     ap.add_argument("--data-dir", default=os.environ.get("FAITHSCOPE_DATA") or str(REPO.parent / "shared" / "data"),
                     help="folder holding esnli/ and fever/ (default: $FAITHSCOPE_DATA or ../shared/data)")
     ap.add_argument("--model", default="embedded", help="model name (default: the embedded SmolLM2-135M GGUF)")
@@ -136,6 +149,27 @@ def rel_diff(a, b) -> float:
     return float(np.abs(a - b).max() / denom) if denom > 0 else float(np.abs(a - b).max())
 
 
+class ZeroForBaselineId:
+    """Made in :meth:`Bench.captum_ig`: the embedding layer plus one id past the vocabulary
+    whose embedding is zero, so that Captum's token-id baseline is faithscope's zero embedding
+    (the same wrapper as tests/models/test_gradients.py)."""
+
+    @staticmethod
+    def make(embed):
+        import torch
+
+        class _Zero(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed, self.baseline_id = embed, embed.num_embeddings
+
+            def forward(self, ids):
+                keep = ids < self.baseline_id
+                return self.embed(torch.where(keep, ids, torch.zeros_like(ids))) * keep[..., None].to(self.embed.weight.dtype)
+
+        return _Zero()
+
+
 class Bench:
     def __init__(self, args):
         import torch
@@ -165,6 +199,13 @@ class Bench:
 
         self.attn(self.fs_impl)
         return self.engine.attribute([it.prompt for it in items], [it.target for it in items], config or AttributionConfig())
+
+    def faithscope_ig(self, items, config=None):
+        from faithscope.models.gradients import CAPTUM_CONVENTION, IGConfig
+
+        self.attn(self.fs_impl)
+        return self.engine.integrated_gradients([it.prompt for it in items], [it.target for it in items], config or CAPTUM_CONVENTION,
+                                                IGConfig(steps=self.args.ig_steps))
 
     # floor -----------------------------------------------------------------------------------
     def floor(self, items):
@@ -203,6 +244,24 @@ class Bench:
         for it in items:
             res = lga.attribute(TextTokenInput(it.prompt, self.tok), target=torch.tensor(it.target_ids))
             out.append(res.seq_attr.detach().float().cpu().numpy())
+        return out
+
+    def captum_ig(self, items):
+        from captum.attr import LayerIntegratedGradients, LLMGradientAttribution, TextTokenInput
+
+        torch = self.torch
+        self.attn("sdpa")
+        wrapped = ZeroForBaselineId.make(self.embed)
+        self.model.set_input_embeddings(wrapped)
+        try:
+            lig = LLMGradientAttribution(LayerIntegratedGradients(self.model, wrapped), self.tok)
+            out = []
+            for it in items:
+                res = lig.attribute(TextTokenInput(it.prompt, self.tok, baselines=wrapped.baseline_id), target=torch.tensor(it.target_ids),
+                                    n_steps=self.args.ig_steps, method="gausslegendre")
+                out.append(res.seq_attr.detach().float().cpu().numpy())
+        finally:
+            self.model.set_input_embeddings(self.embed)
         return out
 
     def captum_saliency(self, items):
@@ -287,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_captum:
         tools["captum/ixg"] = bench.captum_ixg
         tools["captum/saliency"] = bench.captum_saliency
+    if not args.skip_ig:
+        tools["faithscope/ig"] = bench.faithscope_ig
+        if not args.skip_captum:
+            tools["captum/ig"] = bench.captum_ig
     inseq_models = {}
     if not args.skip_inseq:
         for method in ("attention", "saliency", "input_x_gradient"):
@@ -316,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         ours_sal = bench.faithscope(items, AttributionConfig(target="log_probability", reduction="abs_sum"))
         diffs["captum/ixg"] = max(rel_diff(o.input_x_gradient, c) for o, c in zip(ours_captum, outputs["captum/ixg"]))
         diffs["captum/saliency"] = max(rel_diff(o.saliency, c) for o, c in zip(ours_sal, outputs["captum/saliency"]))
+        if not args.skip_ig:
+            diffs["captum/ig"] = max(rel_diff(o.scores, c) for o, c in zip(outputs["faithscope/ig"], outputs["captum/ig"]))
     if not args.skip_inseq:
         for method, field in (("attention", "attention"), ("saliency", "saliency"), ("input_x_gradient", "input_x_gradient")):
             theirs = bench.inseq_scores(outputs[f"inseq/{method}"], method, items)
@@ -327,7 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     fs = times["faithscope"]
     rows = [("faithscope", "attention+saliency+IxG (one pass)", fs, None)]
     rows.append(("floor", "plain fwd+bwd (SDPA, last logits)", times["floor"], None))
-    labels = {"captum/ixg": ("captum", "LLMGradientAttribution(LayerGradientXActivation)"), "captum/saliency": ("captum", "Saliency(abs=True) on inputs_embeds"),
+    if "faithscope/ig" in times:
+        rows.append(("faithscope", f"integrated_gradients ({args.ig_steps} steps, batched)", times["faithscope/ig"], None))
+    labels = {"captum/ig": ("captum", f"LLMGradientAttribution(LayerIntegratedGradients), {args.ig_steps} steps"),
+              "captum/ixg": ("captum", "LLMGradientAttribution(LayerGradientXActivation)"), "captum/saliency": ("captum", "Saliency(abs=True) on inputs_embeds"),
               "inseq/attention": ("inseq", "attention"), "inseq/saliency": ("inseq", "saliency"), "inseq/input_x_gradient": ("inseq", "input_x_gradient")}
     for key, (tool, method) in labels.items():
         if key in times:
@@ -350,8 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     ratio_inseq = inseq_total / fs
     floor_ratio = fs / times["floor"]
     max_rel = max(diffs.values(), default=float("nan"))
+    ig_ratio = times["captum/ig"] / times["faithscope/ig"] if "captum/ig" in times else float("nan")
+    if "faithscope/ig" in times:
+        print(f"integrated_gradients ({args.ig_steps} steps): faithscope {n / times['faithscope/ig']:.2f} ex/s, "
+              f"captum {n / times['captum/ig'] if 'captum/ig' in times else float('nan'):.2f} ex/s, "
+              f"captum/faithscope time {ig_ratio:.2f}, max_rel_diff {diffs.get('captum/ig', float('nan')):.2e}")
     print(f"machine load (1-min average) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"ratio_vs_captum={ratio_captum:.3f} ratio_vs_inseq={ratio_inseq:.3f} floor_ratio={floor_ratio:.3f} max_rel_diff={max_rel:.3g}")
+    print(f"ratio_vs_captum={ratio_captum:.3f} ratio_vs_inseq={ratio_inseq:.3f} floor_ratio={floor_ratio:.3f} max_rel_diff={max_rel:.3g} "
+          f"ig_ratio_vs_captum={ig_ratio:.3f} ig_max_rel_diff={diffs.get('captum/ig', float('nan')):.3g}")
     return 0
 
 

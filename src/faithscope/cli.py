@@ -82,6 +82,7 @@ def run(
     placeholder: str = typer.Option("_", help="Placeholder word when --mask placeholder."),
     max_new_tokens: int = typer.Option(64, help="Generation budget of UNBOUND prompting (TOP-VAR uses 16 + 4k)."),
     random_draws: int = typer.Option(100, help="Seeded draws averaged for the random baseline's alignment."),
+    ig_steps: int = typer.Option(20, help="Interpolation steps of integrated_gradients (zero-embedding baseline, Gauss-Legendre)."),
     min_annotators: int = typer.Option(2, help="e-SNLI: a word is human rationale when at least this many annotators marked it."),
     skip_invalid: bool = typer.Option(False, help="Skip (and count) malformed records instead of stopping at the first."),
     output_dir: Optional[str] = typer.Option(None, help="Run directory (default runs/<dataset>-<config hash>); rerun to resume."),
@@ -107,7 +108,7 @@ def run(
         dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
         endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, extra_body=_json_object(extra_body, '--extra-body'), prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
-        score_missing=score_missing, mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, batch_size=batch_size,
+        score_missing=score_missing, mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, ig_steps=ig_steps, batch_size=batch_size,
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
     config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")
@@ -257,7 +258,7 @@ def list_methods_cmd() -> None:
     from .methods import list_methods
 
     for m in list_methods():
-        typer.echo(f"{m.name:18} {m.kind:12} {m.description}")
+        typer.echo(f"{m.name:21} {m.kind:12} {m.description}")
 
 
 @list_app.command("metrics")

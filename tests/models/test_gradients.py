@@ -116,3 +116,47 @@ def test_last_layer_mlp_sees_only_answer_positions(engine):
     finally:
         handle.remove()
     assert seen == [2]
+
+
+# -- Integrated Gradients ------------------------------------------------------------------
+
+class _ZeroForBaselineId(torch.nn.Module):
+    """The model's embedding layer, plus one id past the vocabulary whose embedding is zero.
+
+    Captum's LLM attribution takes its baseline as a token id; this id makes Captum's
+    ``LayerIntegratedGradients`` interpolate from the zero embedding, faithscope's baseline."""
+
+    def __init__(self, embed: torch.nn.Embedding):
+        super().__init__()
+        self.embed, self.baseline_id = embed, embed.num_embeddings
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        keep = ids < self.baseline_id
+        return self.embed(torch.where(keep, ids, torch.zeros_like(ids))) * keep[..., None].to(self.embed.weight.dtype)
+
+
+def captum_ig(model, tok, prompt: str, target: str, steps: int) -> np.ndarray:
+    """Captum's LayerIntegratedGradients on the embedding layer (log-prob target, signed sum)."""
+    captum_attr = pytest.importorskip("captum.attr")
+    original = model.get_input_embeddings()
+    wrapped = _ZeroForBaselineId(original)
+    model.set_input_embeddings(wrapped)
+    try:
+        lig = captum_attr.LLMGradientAttribution(captum_attr.LayerIntegratedGradients(model, wrapped), tok)
+        inp = captum_attr.TextTokenInput(prompt, tok, baselines=wrapped.baseline_id)
+        target_ids = torch.tensor(tok(target, add_special_tokens=False).input_ids)
+        res = lig.attribute(inp, target=target_ids, n_steps=steps, method="gausslegendre")
+    finally:
+        model.set_input_embeddings(original)
+    return res.seq_attr.detach().double().numpy()
+
+
+def test_ig_captum_convention_matches_captum_layer_integrated_gradients(engine, loaded_model):
+    from faithscope.models.gradients import IGConfig
+
+    model, tok = loaded_model.model, loaded_model.tokenizer
+    ours = engine.integrated_gradients(PROMPTS[:2], TARGETS[:2], CAPTUM_CONVENTION, IGConfig(steps=8))
+    for prompt, target, r in zip(PROMPTS[:2], TARGETS[:2], ours):
+        theirs = captum_ig(model, tok, prompt, target, steps=8)
+        assert theirs.shape == r.scores.shape
+        assert rel(r.scores, theirs) <= 1e-4, (prompt, rel(r.scores, theirs))

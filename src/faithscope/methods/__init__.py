@@ -15,8 +15,11 @@ from .base import MethodContext, MethodOptions, RationaleMethod, RationaleReques
 
 REGISTRY: dict[str, type[RationaleMethod]] = {}
 
-BUILTIN_MODULES = ("prompt_unbound", "prompt_topk", "attention", "saliency", "input_x_gradient", "random_words", "human", "all_words")
+BUILTIN_MODULES = ("prompt_unbound", "prompt_topk", "attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion", "random_words", "human", "all_words")
 DEFAULT_METHODS = ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "random", "human", "all")
+#: Registered but not run by default: each costs many passes per example (``--ig-steps`` forward
+#: and backward rows; one forward per input word). Pass them with ``--methods``.
+EXPENSIVE_METHODS = ("integrated_gradients", "occlusion")
 
 
 def register(cls: type[RationaleMethod]) -> type[RationaleMethod]:
@@ -43,7 +46,7 @@ def get_method(name: str) -> RationaleMethod:
 
 def list_methods() -> list[type[RationaleMethod]]:
     _load()
-    return [REGISTRY[n] for n in sorted(REGISTRY, key=lambda n: (DEFAULT_METHODS.index(n) if n in DEFAULT_METHODS else 99, n))]
+    return [REGISTRY[n] for n in sorted(REGISTRY, key=lambda n: (DEFAULT_METHODS.index(n) if n in DEFAULT_METHODS else 50 + EXPENSIVE_METHODS.index(n) if n in EXPENSIVE_METHODS else 99, n))]
 
 
-__all__ = ["REGISTRY", "DEFAULT_METHODS", "register", "get_method", "list_methods", "MethodContext", "MethodOptions", "RationaleMethod", "RationaleRequest"]
+__all__ = ["REGISTRY", "DEFAULT_METHODS", "EXPENSIVE_METHODS", "register", "get_method", "list_methods", "MethodContext", "MethodOptions", "RationaleMethod", "RationaleRequest"]

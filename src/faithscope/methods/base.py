@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, Sequence
 
 from ..errors import ModelError
 from ..models.base import Budget, per_prompt_budgets
-from ..models.gradients import AttributionConfig
+from ..models.gradients import DEFAULT_IG_STEPS, AttributionConfig, IGConfig
 from ..tasks import Task
 from ..tasks.fit import PromptBuilder
 from ..types import Example, Purpose, Rationale
@@ -41,9 +41,16 @@ class MethodOptions:
     seed: int = 0
     random_draws: int = 100
     max_new_tokens: int = 64
+    ig_steps: int = DEFAULT_IG_STEPS
+
+    @property
+    def ig(self) -> IGConfig:
+        """Integrated Gradients settings (steps from ``--ig-steps``; zero baseline, Gauss-Legendre)."""
+        return IGConfig(steps=self.ig_steps)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"attribution": self.attribution.as_dict(), "seed": self.seed, "random_draws": self.random_draws, "max_new_tokens": self.max_new_tokens}
+        return {"attribution": self.attribution.as_dict(), "seed": self.seed, "random_draws": self.random_draws, "max_new_tokens": self.max_new_tokens,
+                "integrated_gradients": self.ig.as_dict()}
 
 
 class MethodContext:
@@ -58,12 +65,7 @@ class MethodContext:
 
     def attributions(self, requests: Sequence[RationaleRequest]) -> list[WordScores]:
         """Word scores of all three gradient/attention methods, one pass per missing target."""
-        if not getattr(self.backend, "supports_gradients", False):
-            raise ModelError(f"attention and gradient methods are unavailable: {self.backend.no_gradient_reason}")
-        if self._engine is None:
-            from ..models.gradients import GradientEngine
-
-            self._engine = GradientEngine(self.backend)
+        engine = self.gradient_engine()
         todo = {}
         for r in requests:
             key = (r.example.id, r.label)
@@ -72,10 +74,20 @@ class MethodContext:
         if todo:
             fitted = {key: self.prompts.attribution(r.example) for key, r in todo.items()}
             verbal = self.prompts.verbalizers()
-            tokens = self._engine.attribute([f.text for f in fitted.values()], [verbal[r.label] for r in todo.values()], self.options.attribution)
+            tokens = engine.attribute([f.text for f in fitted.values()], [verbal[r.label] for r in todo.values()], self.options.attribution)
             for (key, r), f, t in zip(todo.items(), fitted.values(), tokens):
                 self._attr[key] = word_scores(t, f.word_spans, r.example.n_words, f.truncated_words)
         return [self._attr[(r.example.id, r.label)] for r in requests]
+
+    def gradient_engine(self) -> Any:
+        """The backend's :class:`~faithscope.models.gradients.GradientEngine` (made once)."""
+        if not getattr(self.backend, "supports_gradients", False):
+            raise ModelError(f"attention and gradient methods are unavailable: {self.backend.no_gradient_reason}")
+        if self._engine is None:
+            from ..models.gradients import GradientEngine
+
+            self._engine = GradientEngine(self.backend)
+        return self._engine
 
     def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
         """Greedy replies (one budget, or one per prompt), each distinct (prompt, budget)

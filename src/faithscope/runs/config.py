@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..methods import DEFAULT_METHODS
 from ..models.batching import DEFAULT_MAX_BATCH_TOKENS
-from ..models.gradients import AttributionConfig
+from ..models.gradients import DEFAULT_IG_STEPS, AttributionConfig
 from ..models.loading import ModelSpec
 
 MASK_STRATEGIES = ("delete", "placeholder")
@@ -54,6 +54,8 @@ class RunConfig:
     placeholder: str = "_"
     max_new_tokens: int = 64
     random_draws: int = 100
+    ig_steps: int = DEFAULT_IG_STEPS
+    """Interpolation steps of ``integrated_gradients`` (a result key)."""
     output_dir: str = "runs/latest"
     batch_size: int = 16
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
@@ -78,6 +80,8 @@ class RunConfig:
         for name in ("batch_size", "max_batch_tokens", "max_new_tokens", "concurrency", "max_retries"):
             if getattr(self, name) < (0 if name == "max_retries" else 1):
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+        if self.ig_steps < 1:
+            raise ConfigError("--ig-steps must be at least 1")
         if self.random_draws < 1:
             raise ConfigError("--random-draws must be at least 1")
         if not self.methods:

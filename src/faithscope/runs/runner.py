@@ -109,7 +109,8 @@ class Runner:
             if bad:
                 raise ConfigError(f"method(s) {', '.join(bad)} need gradients or attention: {self.backend.no_gradient_reason}")
         self.prompts = PromptBuilder(self.task, self.backend, prompt_format=config.prompt_format, max_length=config.max_length)
-        self.options = MethodOptions(attribution=config.attribution, seed=config.seed, random_draws=config.random_draws, max_new_tokens=config.max_new_tokens)
+        self.options = MethodOptions(attribution=config.attribution, seed=config.seed, random_draws=config.random_draws, max_new_tokens=config.max_new_tokens,
+                                     ig_steps=config.ig_steps)
         self.store = ResultStore.in_dir(self.run_dir)
         self.store.bind_config(config, dict(self.backend.identity), package_versions())
         self.store.bind_examples(self.examples)
