@@ -43,7 +43,7 @@ def test_bad_input_is_one_line_exit_2(args, needle, capsys):
 def test_list_methods(capsys):
     code, out, _ = run_cli(["list", "methods"], capsys)
     assert code == 0
-    for name in ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "random", "human", "all"):
+    for name in ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "random", "human", "all-words"):
         assert name in out
 
 

@@ -115,7 +115,7 @@ def print_summary(result: ReportResult) -> str:
         lines.append(f"    accuracy {_pct(s.accuracy)} [95% CI {_pct(lo)}, {_pct(hi)}]; zero-rate baseline {_pct(s.zero_rate)} ({s.majority_label})")
         lines.append("    predicted labels: " + ", ".join(f"{lab} {_pct(v)}" for lab, v in s.pred_shares.items()))
         if s.mask_all is None:
-            lines.append("    mask-ALL: not run (add the 'all' method to get the diagnostic)")
+            lines.append("    mask-ALL: not run (add the 'all-words' method to get the diagnostic)")
         else:
             lines.append(f"    mask-ALL flip rate {_pct(s.mask_all.flip_rate)} (threshold {_pct(MASK_ALL_THRESHOLD)})")
         lines += [f"    WARNING: {w}" for w in s.warnings]

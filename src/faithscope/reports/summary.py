@@ -109,7 +109,7 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
 
 def mask_all_diagnostic(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> MaskAllDiagnostic | None:
     """The ALL row's flip rate with its CI, or ``None`` when the run did not mask ALL."""
-    rows = [r for r in data.masked_rows() if r["method"] == "all"]
+    rows = [r for r in data.masked_rows() if r["method"] in ("all-words", "all")]  # "all": stores from before the rename
     if not rows:
         return None
     rate = flip_rate([r["orig_predicted"] for r in rows], [r["predicted"] for r in rows])

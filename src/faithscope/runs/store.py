@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff
 
@@ -53,27 +53,53 @@ def prompt_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class ResultStore:
-    """Read/write access to one run's results."""
+SQLITE_HEADER = b"SQLite format 3\x00"
 
-    def __init__(self, path: Path | str):
+
+def _move_aside_hint(path: Path) -> str:
+    return f"move it aside (mv {path} {path}.damaged) and rerun to start this run afresh"
+
+
+class ResultStore:
+    """Read/write access to one run's results.
+
+    Opening checks the file before anything is written: a file that is not SQLite, is
+    truncated or fails ``PRAGMA quick_check`` is refused with a :class:`StoreError` naming it
+    (never written into). ``readonly=True`` (reports) opens it through a ``mode=ro`` URI, so a
+    report works on a run directory it cannot write to."""
+
+    def __init__(self, path: Path | str, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.readonly = readonly
+        existed = self.path.exists()
+        if existed:
+            check_store_file(self.path)
+        elif readonly:
+            raise StoreError(f"{self.path}: no result store here")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = _connect(self.path, readonly)
+            if existed:
+                _quick_check(self.db, self.path)
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise _store_error(self.path, e) from None
 
     @classmethod
     def in_dir(cls, run_dir: Path | str) -> "ResultStore":
         return cls(Path(run_dir) / STORE_NAME)
 
     @classmethod
-    def open_existing(cls, run_dir: Path | str) -> "ResultStore":
+    def open_existing(cls, run_dir: Path | str, readonly: bool = True) -> "ResultStore":
+        """The store of an existing run; read-only unless ``readonly=False``."""
         path = Path(run_dir) / STORE_NAME
         if not path.is_file():
             raise ConfigError(f"{run_dir}: no {STORE_NAME} here; is this a faithscope run directory?")
-        return cls(path)
+        return cls(path, readonly=readonly)
 
     def close(self) -> None:
         self.db.close()
@@ -210,3 +236,49 @@ class ResultStore:
 
     def epochs(self) -> dict[int, dict[str, Any]]:
         return {e: json.loads(s) for e, s in self.db.execute("SELECT epoch, summary FROM epochs ORDER BY epoch")}
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if not readonly:
+        return sqlite3.connect(path, timeout=30)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        # a WAL store in a directory we cannot write to: SQLite cannot create the -shm file;
+        # nothing can be writing there either, so read it as immutable
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse a ``results.sqlite`` that is not a readable SQLite file (without opening it for
+    writing): not a regular file, unreadable, or with a foreign header. An empty file is a new
+    store (SQLite's own reading of it)."""
+    if not path.is_file():
+        raise StoreError(f"{path}: not a file; {_move_aside_hint(path)}")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read the result store ({e.strerror})") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path}: not a faithscope result store (not an SQLite file); {_move_aside_hint(path)}")
+
+
+def _quick_check(db: sqlite3.Connection, path: Path) -> None:
+    rows = db.execute("PRAGMA quick_check").fetchall()
+    if [r[0] for r in rows] != ["ok"]:
+        db.close()
+        found = " ".join(str(r[0]) for r in rows[:3]).replace("\n", " ")
+        raise StoreError(f"{path}: damaged result store (quick_check: {found[:200]}); {_move_aside_hint(path)}")
+
+
+def _store_error(path: Path, e: sqlite3.DatabaseError) -> StoreError:
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+        return StoreError(f"{path}: cannot write the result store ({msg}); check the permissions of {path.parent} or use another --output-dir")
+    return StoreError(f"{path}: damaged result store ({msg}); {_move_aside_hint(path)}")
