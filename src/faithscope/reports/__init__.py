@@ -119,6 +119,8 @@ def print_summary(result: ReportResult) -> str:
         else:
             lines.append(f"    mask-ALL flip rate {_pct(s.mask_all.flip_rate)} (threshold {_pct(MASK_ALL_THRESHOLD)})")
         lines += [f"    WARNING: {w}" for w in s.warnings]
+        if s.sample_note:
+            lines.append(f"    note: {s.sample_note}")
     names = sorted({p.name for key, paths in result.files.items() if key != "plots" for p in paths})
     lines.append(f"report in {result.out_dir}: {', '.join(names)}; {len(result.files.get('plots', []))} figure files in plots/")
     return "\n".join(lines)

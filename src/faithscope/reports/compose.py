@@ -135,11 +135,17 @@ def table2(runs: list[RunTables]) -> Table:
     return _method_table("Table 2: alignment with human rationales (F1 %)", runs, "alignment", T2_COLUMNS, ORDER_T2, notes)
 
 
+TABLE4_BASES = ("Bases of the effect columns: Δ log p is on the verbaliser log-probabilities (the label tokens' log p, not renormalised); "
+                "compr. is on the distribution renormalised over the labels.")
+"""Which probability each effect column of Table 4 is computed on (the two differ)."""
+
+
 def table4(runs: list[RunTables]) -> Table:
     """Table 4: flip rate on masking each method's rationale (PREDICTED label)."""
     strategies = ", ".join(sorted({rt.data.mask_strategy for rt in runs}))
     notes = [f"Masking strategy: {strategies}. Δ log p = mean log-prob change of the originally predicted label (masked − original).",
-             "compr. = ERASER comprehensiveness, p(y|x) − p(y|x without rationale) over the label set."]
+             "compr. = ERASER comprehensiveness, p(y|x) − p(y|x without rationale) over the label set.",
+             TABLE4_BASES]
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
@@ -166,6 +172,8 @@ def first_outputs(runs: list[RunTables]) -> Table:
         rows.append((["Δ fine-tuned − pre-trained"], ["", f"{100 * (ft.accuracy - pre.accuracy):+.2f}"] + [""] * 6))
     for rt in runs:
         notes += [f"{rt.summary.label}: {w}" for w in rt.summary.warnings]
+        if rt.summary.sample_note:  # e.g. -n larger than the dataset
+            notes.append(f"{rt.summary.label}: note: {rt.summary.sample_note}")
     return Table("First outputs: accuracy, zero-rate baseline, label distribution (%)", ["Run"],
                  ["N", "accuracy", "95% CI", "zero-rate (majority)", "predicted labels", "gold labels", "truncated", "mask-ALL flip"], rows, [], notes)
 

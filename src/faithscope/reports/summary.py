@@ -64,6 +64,10 @@ class RunSummary:
     peak_rss_mib: float | None = None
     stage_peak_rss_mib: dict[str, float] = field(default_factory=dict)
     sample_note: str = ""
+    """E.g. "asked for 100 examples but only 48 are available" (shown with the warnings)."""
+    skipped_invalid: int = 0
+    """Malformed records skipped with ``--skip-invalid`` (shown with the warnings)."""
+    skipped_reasons: tuple[str, ...] = ()
 
     @property
     def gold_shares(self) -> dict[str, float]:
@@ -77,6 +81,9 @@ class RunSummary:
     def warnings(self) -> list[str]:
         """Everything a reader must see before trusting the tables."""
         out = []
+        if self.skipped_invalid:
+            first = f" (first: {self.skipped_reasons[0]})" if self.skipped_reasons else ""
+            out.append(f"skipped {self.skipped_invalid} invalid record(s) with --skip-invalid{first}")
         if self.mask_all is not None and self.mask_all.low:
             out.append(self.mask_all.message)
         if self.n_predicted < self.n_examples:
@@ -99,6 +106,7 @@ class RunSummary:
             "mask_all_low": self.mask_all.low if self.mask_all else None,
             "warnings": self.warnings, "timings": {k: list(v) for k, v in self.timings.items()},
             "peak_rss_mib": self.peak_rss_mib, "stage_peak_rss_mib": self.stage_peak_rss_mib, "sample_note": self.sample_note,
+            "skipped_invalid": self.skipped_invalid, "skipped_reasons": list(self.skipped_reasons),
         }
 
 
@@ -138,4 +146,5 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
         truncated_examples=len(truncated), truncated_words=sum(truncated),
         mask_all=mask_all_diagnostic(data, bootstrap_resamples, seed), timings=dict(data.timings),
         peak_rss_mib=float(peak) if peak is not None else None, stage_peak_rss_mib=dict(data.stage_peaks), sample_note=str(data.meta.get("sample_note") or ""),
+        skipped_invalid=int(data.meta.get("skipped_invalid") or 0), skipped_reasons=tuple(data.meta.get("skipped_reasons") or ()),
     )

@@ -61,13 +61,17 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def load_examples(config: RunConfig) -> tuple[list[Example], str, str]:
+def load_dataset_for(config: RunConfig):
+    """The :class:`~faithscope.data.LoadedDataset` of ``config`` (with its skipped count)."""
     options: dict[str, Any] = {"min_annotators": config.min_annotators} if config.dataset == "esnli" else {}
     loaded = load_dataset(config.dataset, config.data_dir, n=config.n, seed=config.seed, first=config.first, skip_invalid=config.skip_invalid, **options)
-    if loaded.skipped:
-        log.warning("skipped %d invalid records (--skip-invalid): %s", loaded.skipped, "; ".join(loaded.skipped_reasons[:3]))
     if not loaded.examples:
-        raise ConfigError(f"dataset {config.dataset!r} gave no examples")
+        raise ConfigError(f"dataset {config.dataset!r} gave no examples" + (f" ({loaded.skipped} invalid records skipped)" if loaded.skipped else ""))
+    return loaded
+
+
+def load_examples(config: RunConfig) -> tuple[list[Example], str, str]:
+    loaded = load_dataset_for(config)
     return loaded.examples, loaded.task, loaded.note
 
 
@@ -128,8 +132,15 @@ class Runner:
         self.run_dir = Path(config.output_dir)
         self.notify = notify or log.info
         preflight(config, check_model=backend is None and loaded_model is None)
+        self.skipped: tuple[int, list[str]] = (0, [])
         if examples is None:
-            self.examples, task_name, self.sample_note = load_examples(config)
+            loaded = load_dataset_for(config)
+            self.examples, task_name, self.sample_note = loaded.examples, loaded.task, loaded.note
+            self.skipped = (loaded.skipped, loaded.skipped_reasons[:20])
+            if loaded.skipped:
+                self.notify(f"skipped {loaded.skipped} invalid record(s) (--skip-invalid); first: {loaded.skipped_reasons[0]}")
+            if loaded.note:
+                self.notify(f"note: {loaded.note}")
         else:  # a subset the caller chose (e.g. the longest documents): nothing to load
             if not examples:
                 raise ConfigError("examples: the chosen subset is empty")
@@ -166,7 +177,8 @@ class Runner:
                 self.store = ResultStore.in_dir(self.run_dir)
             self.store.bind_config(config, dict(self.backend.identity), package_versions())
             self.store.bind_examples(self.examples)
-            self.store.set_meta(task=self.task.name, labels=list(self.task.labels), sample_note=self.sample_note)
+            self.store.set_meta(task=self.task.name, labels=list(self.task.labels), sample_note=self.sample_note,
+                                skipped_invalid=self.skipped[0], skipped_reasons=self.skipped[1])
         except BaseException:
             if getattr(self, "store", None) is not None and self.store is not None:
                 self.store.close()
