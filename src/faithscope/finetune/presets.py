@@ -110,6 +110,10 @@ class FinetuneConfig:
             raise ConfigError(f"--lora-dropout must be in [0, 1), got {self.lora_dropout!r}")
         if self.lora_alpha <= 0:
             raise ConfigError(f"--lora-alpha must be positive, got {self.lora_alpha!r}")
+        if self.mask not in ("delete", "placeholder"):
+            raise ConfigError(f"unknown --mask {self.mask!r}; choose one of delete, placeholder")
+        if self.min_annotators < 1 or self.max_new_tokens < 1:
+            raise ConfigError("--min-annotators and --max-new-tokens must be positive")
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"unknown --schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         if not self.target_modules:

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import socket
+import sys
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -179,6 +180,8 @@ def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     check_spec(spec)
+    if not sys.stderr.isatty():  # scripts and CI logs: no de-quantisation progress bars on stderr
+        transformers.utils.logging.disable_progress_bar()
     where, gguf, ident = resolve(spec)
     kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
     try:

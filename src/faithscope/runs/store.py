@@ -78,16 +78,20 @@ class ResultStore:
             raise StoreError(f"{self.path}: no result store here")
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        db: sqlite3.Connection | None = None
         try:
-            self.db = _connect(self.path, readonly)
+            db = _connect(self.path, readonly)
             if existed:
-                _quick_check(self.db, self.path)
+                _quick_check(db, self.path)
             if not readonly:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as e:
-            raise _store_error(self.path, e) from None
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(SCHEMA)
+        except (sqlite3.DatabaseError, StoreError) as e:
+            if db is not None:
+                db.close()
+            raise (e if isinstance(e, StoreError) else _store_error(self.path, e)) from None
+        self.db = db
 
     @classmethod
     def in_dir(cls, run_dir: Path | str) -> "ResultStore":
@@ -238,20 +242,32 @@ class ResultStore:
         return {e: json.loads(s) for e, s in self.db.execute("SELECT epoch, summary FROM epochs ORDER BY epoch")}
 
 
+def _open_checked(target: str | Path, uri: bool) -> sqlite3.Connection:
+    db = sqlite3.connect(target, uri=uri, timeout=30)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     if not readonly:
-        return sqlite3.connect(path, timeout=30)
+        return _open_checked(path, uri=False)
     uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        # no WAL file: no connection is writing; read without creating -wal/-shm files, so
+        # that a refused (or reported) store's directory stays exactly as it was
+        return _open_checked(uri + "&immutable=1", uri=True)
     try:
-        db = sqlite3.connect(uri, uri=True, timeout=30)
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return db
-    except sqlite3.OperationalError:
+        return _open_checked(uri, uri=True)
+    except sqlite3.OperationalError as e:
+        if "unable to open" not in str(e) and "readonly" not in str(e):
+            raise
         # a WAL store in a directory we cannot write to: SQLite cannot create the -shm file;
         # nothing can be writing there either, so read it as immutable
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30)
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return db
+        return _open_checked(uri + "&immutable=1", uri=True)
 
 
 def check_store_file(path: Path) -> None:
@@ -272,7 +288,6 @@ def check_store_file(path: Path) -> None:
 def _quick_check(db: sqlite3.Connection, path: Path) -> None:
     rows = db.execute("PRAGMA quick_check").fetchall()
     if [r[0] for r in rows] != ["ok"]:
-        db.close()
         found = " ".join(str(r[0]) for r in rows[:3]).replace("\n", " ")
         raise StoreError(f"{path}: damaged result store (quick_check: {found[:200]}); {_move_aside_hint(path)}")
 
