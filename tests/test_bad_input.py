@@ -120,6 +120,20 @@ def test_run_refuses_a_damaged_store_without_writing(kind, tmp_path, capsys):
     assert digest(run_dir) == before, "the damaged store was written to"
 
 
+def test_run_refuses_a_store_of_another_schema(tmp_path, capsys):
+    from faithscope.runs.store import ResultStore
+
+    run_dir = tmp_path / "run"
+    make_store(run_dir)
+    store = ResultStore.in_dir(run_dir)
+    store.set_meta(schema=1)
+    store.close()
+    before = digest(run_dir)
+    code, _, err = cli(["run", "--output-dir", str(run_dir), "--no-progress"], capsys)
+    check_one_line("run: store of an older schema (method 'all')", code, err, "store schema 1")
+    assert digest(run_dir) == before
+
+
 @pytest.mark.parametrize("kind", STORE_DAMAGE[:4])
 def test_report_refuses_a_damaged_store(kind, tmp_path, capsys):
     run_dir = tmp_path / "run"
@@ -276,7 +290,7 @@ def _interrupt(out: Path, sig: int) -> tuple[int, str, int, int]:
     """Start a run, signal it once the store holds rows; (exit, stderr, rows at signal, rows after)."""
     proc = subprocess.Popen(_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     db = out / "results.sqlite"
-    deadline = time.time() + 240
+    deadline = time.time() + 540
     while _count(db, "predictions") == 0 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     at_signal = _count(db, "predictions") + _count(db, "masked")
@@ -326,6 +340,13 @@ def test_rerun_resumes_then_nothing_to_do_without_a_model(interrupted_runs, caps
         code, _, err = cli(_cmd(out)[3:], capsys)
         check_one_line("second run while the directory is locked", code, err, f"pid {os.getpid()} on testhost")
         assert "--wait" in err and digest(out) == before
+        # --wait: blocks until the holder releases it, then finds nothing to do
+        import threading
+
+        threading.Timer(1.5, lambda: fcntl.flock(fd, fcntl.LOCK_UN)).start()
+        start = time.perf_counter()
+        code, _, err = cli(_cmd(out)[3:] + ["--wait"], capsys)
+        assert code == 0 and f"nothing to do: {N} of {N} done" in err and time.perf_counter() - start >= 1.4
     finally:
         os.close(fd)
     # the report of a finished run opens its store read-only: nothing in the run directory changes

@@ -7,7 +7,9 @@ model's identity (file hashes, adapter hash, dtype, versions) goes with every re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import os
 import re
@@ -180,13 +182,14 @@ def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     check_spec(spec)
-    if not sys.stderr.isatty():  # scripts and CI logs: no de-quantisation progress bars on stderr
-        transformers.utils.logging.disable_progress_bar()
     where, gguf, ident = resolve(spec)
     kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
+    # scripts and CI logs: no de-quantisation/loading progress bars (plain tqdm on stderr)
+    quiet = contextlib.redirect_stderr(io.StringIO()) if not sys.stderr.isatty() else contextlib.nullcontext()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, spec.dtype), **kwargs)
+        with quiet:
+            tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, spec.dtype), **kwargs)
     except (OSError, ValueError) as e:  # no network for a hub id, broken or foreign files
         first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
         raise ModelError(f"could not load model {spec.name!r}: {first}") from None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from ..methods import get_method
 from .config import RunConfig
-from .store import STORE_NAME, ResultStore
+from .store import SCHEMA_VERSION, STORE_NAME, ResultStore
 
 PROMPT_FORMATS = ("plain", "chat")
 MIN_MAX_LENGTH = 16
@@ -38,7 +38,14 @@ def check_store(run_dir: Path) -> None:
     """An existing result store is intact (``quick_check``) and writable; never written here."""
     path = run_dir / STORE_NAME
     if path.exists():
-        ResultStore(path, readonly=True).close()
+        store = ResultStore(path, readonly=True)
+        try:
+            schema = store.get_meta("schema")
+        finally:
+            store.close()
+        if schema is not None and schema != SCHEMA_VERSION:
+            raise StoreError(f"{path}: written by another faithscope version (store schema {schema}, this one {SCHEMA_VERSION}); "
+                             "it can still be reported, but not resumed: use a new --output-dir")
         for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
             if p.exists() and not os.access(p, os.W_OK):
                 raise ConfigError(f"{p}: the result store is not writable; check its permissions or use another --output-dir")

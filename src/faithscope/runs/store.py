@@ -22,7 +22,9 @@ from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff
 
 STORE_NAME = "results.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the ALL-words baseline is stored as method ``all-words`` (was ``all``); meta holds
+``skipped_invalid``/``skipped_reasons``. Older stores are read by reports but not resumed."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,6 +94,12 @@ class ResultStore:
                 db.close()
             raise (e if isinstance(e, StoreError) else _store_error(self.path, e)) from None
         self.db = db
+        if existed and not readonly:
+            stored = self.get_meta("schema")
+            if stored is not None and stored != SCHEMA_VERSION:
+                db.close()
+                raise StoreError(f"{self.path}: written by another faithscope version (store schema {stored}, this one {SCHEMA_VERSION}); "
+                                 "it can still be reported, but not resumed: use a new --output-dir")
 
     @classmethod
     def in_dir(cls, run_dir: Path | str) -> "ResultStore":
