@@ -286,24 +286,31 @@ def _count(db: Path, table: str) -> int:
         return 0
 
 
-def _interrupt(out: Path, sig: int) -> tuple[int, str, int, int]:
-    """Start a run, signal it once the store holds rows; (exit, stderr, rows at signal, rows after)."""
-    proc = subprocess.Popen(_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
-    db = out / "results.sqlite"
+def _interrupt_all(runs: dict[str, tuple[Path, int]]) -> dict[str, tuple]:
+    """Start one run per entry at once (one model load each, in parallel), signal each once its
+    store holds rows; per name: (dir, exit, stderr, rows at signal, rows after)."""
+    procs = {name: subprocess.Popen(_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+             for name, (out, _) in runs.items()}
+    rows = lambda out: _count(out / "results.sqlite", "predictions") + _count(out / "results.sqlite", "masked")  # noqa: E731
+    at_signal: dict[str, int] = {}
     deadline = time.time() + 540
-    while _count(db, "predictions") == 0 and proc.poll() is None and time.time() < deadline:
+    while len(at_signal) < len(runs) and time.time() < deadline:
+        for name, (out, sig) in runs.items():
+            if name not in at_signal and (_count(out / "results.sqlite", "predictions") > 0 or procs[name].poll() is not None):
+                at_signal[name] = rows(out)
+                procs[name].send_signal(sig)
         time.sleep(0.05)
-    at_signal = _count(db, "predictions") + _count(db, "masked")
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    return proc.returncode, err, at_signal, _count(db, "predictions") + _count(db, "masked")
+    result = {}
+    for name, (out, _) in runs.items():
+        _, err = procs[name].communicate(timeout=120)
+        result[name] = (out, procs[name].returncode, err, at_signal.get(name, 0), rows(out))
+    return result
 
 
 @pytest.fixture(scope="module")
 def interrupted_runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("interrupt")
-    return {"sigint": (base / "a", *_interrupt(base / "a", signal.SIGINT)),
-            "sigterm": (base / "b", *_interrupt(base / "b", signal.SIGTERM))}
+    return _interrupt_all({"sigint": (base / "a", signal.SIGINT), "sigterm": (base / "b", signal.SIGTERM)})
 
 
 @pytest.mark.parametrize("name, code", [("sigint", 130), ("sigterm", 143)])
