@@ -16,11 +16,11 @@ from faithscope.runs.runner import run
 
 def test_demo_run_then_cli_report(tmp_path, loaded_model, capsys):
     out = tmp_path / "demo"
-    res = run(RunConfig(dataset="demo", n=4, methods=("prompt-topk", "input_x_gradient", "random", "human", "all"),
+    res = run(RunConfig(dataset="demo", n=4, methods=("prompt-topk", "input_x_gradient", "random", "human", "all-words"),
                         output_dir=str(out), progress=False, max_new_tokens=24), loaded_model=loaded_model)
     assert len(res.store.predictions()) == 4
     assert len(list(res.store.rationales())) == 4 * 2 * 5
-    assert {r["method"] for r in res.store.masked()} == {"prompt-topk", "input_x_gradient", "random", "human", "all"}
+    assert {r["method"] for r in res.store.masked()} == {"prompt-topk", "input_x_gradient", "random", "human", "all-words"}
     main(["report", str(out)])
     printed = capsys.readouterr().out
     assert "accuracy" in printed and "zero-rate" in printed

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -20,8 +22,11 @@ try:  # typer >= 0.25 vendors click; older typer uses click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions
 
-from .errors import ConfigError, FaithscopeError
+from .errors import ConfigError, FaithscopeError, Interrupted
+from .methods import DEFAULT_METHODS, all_method_names
 from .models.batching import DEFAULT_MAX_BATCH_TOKENS
+
+INTERRUPTED = "interrupted — rerun the same command to resume (every finished batch is stored)"
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Is an LLM's rationale true to the model and close to a human's?")
@@ -43,29 +48,63 @@ def _json_object(value: str | None, option: str) -> dict | None:
 
 
 def _methods(value: str) -> tuple[str, ...]:
-    from .methods import DEFAULT_METHODS, get_method
+    """``default``, ``all`` (every registered method) or a comma-separated list of names."""
+    from .methods import get_method
 
-    if value.strip() in ("", "all-methods", "default"):
+    if value.strip() in ("", "default"):
         return DEFAULT_METHODS
+    if value.strip() in ("all", "all-methods"):
+        return all_method_names()
     names = tuple(m.strip() for m in value.split(",") if m.strip())
     for name in names:
         get_method(name)  # raises ConfigError naming the known methods
     return names
 
 
-@app.command()
+# -- options shared by `run` and `finetune` (one definition each, so the two cannot drift) --
+DATA_DIR = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, fever/, medical_bios/ (or set FAITHSCOPE_DATA).")
+SEED = typer.Option(0, help="Seed for sampling, random rationales (and, for finetune, LoRA initialisation and shuffling).")
+MODEL = typer.Option("embedded", help="'embedded', a Hugging Face hub id, a local directory, or the served model name.")
+GGUF_FILE = typer.Option(None, help="GGUF file inside --model's directory.")
+DTYPE = typer.Option("float32", help="float32 | bfloat16 | float16")
+DEVICE = typer.Option("cpu", help="torch device, e.g. cpu or cuda")
+PROMPT_FORMAT = typer.Option("plain", help="plain | chat (wrap prompts in the model's chat template)")
+TARGET = typer.Option("probability", help="Attribution target: probability | log_probability | logit")
+REDUCTION = typer.Option("l2", help="Reduction over the embedding dimension: l2 | sum | abs_sum")
+ATTENTION = typer.Option("mean", help="Attention aggregation: mean (layers and heads) | last_layer")
+MASK = typer.Option("delete", help="Masking for flip rates: delete | placeholder")
+PLACEHOLDER = typer.Option("_", help="Placeholder word when --mask placeholder.")
+MAX_NEW_TOKENS = typer.Option(64, help="Generation budget of UNBOUND prompting (TOP-VAR uses 16 + 4k).")
+RANDOM_DRAWS = typer.Option(100, help="Seeded draws averaged for the random baseline's alignment.")
+MIN_ANNOTATORS = typer.Option(2, help="e-SNLI: a word is human rationale when at least this many annotators marked it.")
+MAX_BATCH_TOKENS = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one forward/backward batch (raise it on a GPU).")
+PROGRESS = typer.Option(True, help="Show progress bars.")
+METHODS_HELP = (f"Comma-separated methods: {', '.join(all_method_names())}; "
+                f"'default' = {','.join(DEFAULT_METHODS)}; 'all' = every method.")
+
+
+def _attribution(target: str, reduction: str, attention: str):
+    from .models.gradients import AttributionConfig
+
+    try:
+        return AttributionConfig(target=target, reduction=reduction, attention=attention)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+@app.command(short_help="Classify, extract rationales with every method, mask and re-score; resumable.")
 def run(
     dataset: str = typer.Option("demo", help="demo | esnli | esnli-plain | fever | medical_bios"),
-    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, fever/, medical_bios/ (or set FAITHSCOPE_DATA)."),
+    data_dir: Optional[str] = DATA_DIR,
     n: Optional[int] = typer.Option(None, "-n", help="Seeded random sample of N examples (ids stored with the run)."),
     first: bool = typer.Option(False, "--first", help="Take the first N examples in file order instead of a random sample."),
-    seed: int = typer.Option(0, help="Seed for sampling and random rationales."),
-    methods: str = typer.Option("default", help="Comma-separated methods (see `faithscope list methods`)."),
-    model: str = typer.Option("embedded", help="'embedded', a Hugging Face hub id, a local directory, or the served model name."),
-    gguf_file: Optional[str] = typer.Option(None, help="GGUF file inside --model's directory."),
+    seed: int = SEED,
+    methods: str = typer.Option("default", help=METHODS_HELP),
+    model: str = MODEL,
+    gguf_file: Optional[str] = GGUF_FILE,
     adapter: Optional[str] = typer.Option(None, help="PEFT (LoRA) adapter directory, e.g. from `faithscope finetune`."),
-    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16"),
-    device: str = typer.Option("cpu", help="torch device, e.g. cpu or cuda"),
+    dtype: str = DTYPE,
+    device: str = DEVICE,
     backend: str = typer.Option("transformers", help="transformers | openai (an OpenAI-compatible HTTP server)"),
     base_url: Optional[str] = typer.Option(None, help="Server URL for --backend openai, e.g. http://127.0.0.1:8080/v1"),
     endpoint: str = typer.Option("completions", help="completions (same string as the transformers backend) | chat"),
@@ -73,37 +112,37 @@ def run(
     top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request (llama.cpp allows thousands; OpenAI 20)."),
     extra_body: Optional[str] = typer.Option(None, help="--backend openai: JSON object of extra request fields, e.g. '{\"repeat_penalty\": 1.0}' for llama.cpp (its default 1.1 makes temperature 0 not greedy)."),
     score_missing: str = typer.Option("none", help="--backend openai: labels missing from the top log-probs: none (classify by the reply, no probabilities) | wide (ask again for 5000 alternatives; llama.cpp) | echo (teacher-force the verbalizer; vLLM, completions)."),
-    prompt_format: str = typer.Option("plain", help="plain | chat (wrap prompts in the model's chat template)"),
+    prompt_format: str = PROMPT_FORMAT,
     max_length: Optional[int] = typer.Option(None, help="Context window override; longer inputs are truncated (recorded). Required with --backend openai when the server does not report its context window."),
-    target: str = typer.Option("probability", help="Attribution target: probability | log_probability | logit"),
-    reduction: str = typer.Option("l2", help="Reduction over the embedding dimension: l2 | sum | abs_sum"),
-    attention: str = typer.Option("mean", help="Attention aggregation: mean (layers and heads) | last_layer"),
-    mask: str = typer.Option("delete", help="Masking for flip rates: delete | placeholder"),
-    placeholder: str = typer.Option("_", help="Placeholder word when --mask placeholder."),
-    max_new_tokens: int = typer.Option(64, help="Generation budget of UNBOUND prompting (TOP-VAR uses 16 + 4k)."),
-    random_draws: int = typer.Option(100, help="Seeded draws averaged for the random baseline's alignment."),
+    target: str = TARGET,
+    reduction: str = REDUCTION,
+    attention: str = ATTENTION,
+    mask: str = MASK,
+    placeholder: str = PLACEHOLDER,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    random_draws: int = RANDOM_DRAWS,
     ig_steps: int = typer.Option(20, help="Interpolation steps of integrated_gradients (zero-embedding baseline, Gauss-Legendre)."),
-    min_annotators: int = typer.Option(2, help="e-SNLI: a word is human rationale when at least this many annotators marked it."),
+    min_annotators: int = MIN_ANNOTATORS,
     skip_invalid: bool = typer.Option(False, help="Skip (and count) malformed records instead of stopping at the first."),
     output_dir: Optional[str] = typer.Option(None, help="Run directory (default runs/<dataset>-<config hash>); rerun to resume."),
     batch_size: int = typer.Option(16, help="Examples per step (results are committed per step)."),
-    max_batch_tokens: int = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one forward/backward batch (raise it on a GPU)."),
+    max_batch_tokens: int = MAX_BATCH_TOKENS,
     concurrency: int = typer.Option(4, help="Concurrent requests (--backend openai)."),
     timeout: float = typer.Option(60.0, help="Request timeout in seconds (--backend openai)."),
     max_retries: int = typer.Option(4, help="Retries on 429/5xx/connection errors (--backend openai)."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    progress: bool = PROGRESS,
     report: bool = typer.Option(True, help="Write tables, plots and the HTML report when done."),
+    wait: bool = typer.Option(False, "--wait", help="If another run holds the run directory, wait for it instead of stopping."),
 ) -> None:
-    """Classify, extract rationales with every method, mask and re-score; resumable."""
-    from .models.gradients import AttributionConfig
+    """Classify, extract rationales with every method, mask and re-score; resumable.
+
+    A rerun of the same command resumes where the last one stopped, and with nothing left
+    to do prints the summary without loading the model."""
     from .models.loading import ModelSpec
     from .runs.config import RunConfig
     from .runs.runner import run as run_api
 
-    try:
-        attribution_config = AttributionConfig(target=target, reduction=reduction, attention=attention)  # type: ignore[arg-type]
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    attribution_config = _attribution(target, reduction, attention)
     config = RunConfig(
         dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
@@ -112,7 +151,7 @@ def run(
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
     config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")
-    result = run_api(config)
+    result = run_api(config, wait=wait, notify=lambda line: typer.echo(line, err=True))
     _report([result.run_dir], None, write=report)
 
 
@@ -178,9 +217,9 @@ def _report(run_dirs: list[Path], out: Optional[Path], write: bool = True) -> No
     typer.echo(print_summary(build_report(run_dirs, out)))
 
 
-@app.command()
+@app.command(short_help="Tables (Markdown, CSV, LaTeX), plots and an HTML report from stored results only.")
 def report(
-    run_dirs: list[Path] = typer.Argument(..., help="One or more run directories."),
+    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR", help="One or more run directories."),
     out: Optional[Path] = typer.Option(None, "--out", help="Report directory (default RUN_DIR/report for one run)."),
     open_html: bool = typer.Option(False, "--open", help="Open report.html in the default web browser when written."),
 ) -> None:
@@ -190,6 +229,7 @@ def report(
             raise ConfigError(f"{d}: not a faithscope run directory (no results.sqlite)")
     if len(run_dirs) > 1 and out is None:
         out = Path("runs") / ("report-" + "-".join(d.name for d in run_dirs))[:80]
+    _check_report_dir(out if out is not None else run_dirs[0] / "report")
     _report(run_dirs, out)
     if open_html:
         import webbrowser
@@ -197,11 +237,22 @@ def report(
         webbrowser.open((out or run_dirs[0] / "report").resolve().joinpath("report.html").as_uri())
 
 
-@app.command()
+def _check_report_dir(out: Path) -> None:
+    """The report directory can be written (checked before any table is computed)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"report directory {out} is an existing file; pass --out DIR")
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write the report to {out} ({probe} is not a writable directory); pass --out DIR")
+
+
+@app.command(short_help="LoRA fine-tuning with evaluation before the first and after every epoch; resumable.")
 def finetune(
     preset: str = typer.Option("cpu", help="paper (Table A.2: r=32, alpha=16, batch 64, lr 7e-6/3e-6, 10 epochs, 5,000 examples) | cpu (embedded model on a small CPU)"),
     dataset: str = typer.Option("esnli", help="esnli | fever | medical_bios (needs --train-file) | demo (needs --train-file)"),
-    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, fever/, medical_bios/ (or set FAITHSCOPE_DATA)."),
+    data_dir: Optional[str] = DATA_DIR,
     train_file: Optional[str] = typer.Option(None, help="JSONL training file (the task's fields + 'label' per line); required for medical_bios."),
     train_n: Optional[int] = typer.Option(None, help="Training examples (seeded sample). Preset: paper 5000, cpu 1000."),
     eval_n: Optional[int] = typer.Option(None, help="Evaluation examples per epoch. Preset: paper 300 (MedicalBios all 113), cpu 150."),
@@ -218,18 +269,25 @@ def finetune(
     lora_layers: Optional[int] = typer.Option(None, help="Adapt only the last N transformer layers (0 = all). Preset: paper all, cpu 10."),
     cache_frozen: bool = typer.Option(True, help="With --lora-layers: compute the frozen lower layers once and reuse them every epoch."),
     weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay (default 0)."),
-    seed: int = typer.Option(0, help="Seed of the samples, LoRA initialisation, shuffling and dropout."),
-    methods: Optional[str] = typer.Option(None, help="Methods evaluated per epoch ('default' = all). Preset: paper all, cpu prompt-topk,input_x_gradient,random,human,all."),
-    model: str = typer.Option("embedded", help="'embedded', a Hugging Face hub id or a local directory."),
-    gguf_file: Optional[str] = typer.Option(None, help="GGUF file inside --model's directory."),
-    dtype: str = typer.Option("float32", help="float32 | bfloat16 | float16"),
-    device: str = typer.Option("cpu", help="torch device, e.g. cpu or cuda"),
-    top_logprobs: int = typer.Option(20, help="--backend openai: log-probabilities asked per request (llama.cpp allows thousands; OpenAI 20)."),
-    prompt_format: str = typer.Option("plain", help="plain | chat"),
+    seed: int = SEED,
+    methods: Optional[str] = typer.Option(None, help=METHODS_HELP + " Preset: paper default, cpu prompt-topk,input_x_gradient,random,human,all-words."),
+    model: str = MODEL,
+    gguf_file: Optional[str] = GGUF_FILE,
+    dtype: str = DTYPE,
+    device: str = DEVICE,
+    prompt_format: str = PROMPT_FORMAT,
+    target: str = TARGET,
+    reduction: str = REDUCTION,
+    attention: str = ATTENTION,
+    mask: str = MASK,
+    placeholder: str = PLACEHOLDER,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+    random_draws: int = RANDOM_DRAWS,
+    min_annotators: int = MIN_ANNOTATORS,
     output_dir: Optional[str] = typer.Option(None, help="Output directory (default runs/finetune-<dataset>-<preset>); rerun to resume."),
     eval_batch_size: int = typer.Option(16, help="Examples per evaluation step."),
-    max_batch_tokens: int = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one evaluation forward/backward batch (raise it on a GPU)."),
-    progress: bool = typer.Option(True, help="Show progress."),
+    max_batch_tokens: int = MAX_BATCH_TOKENS,
+    progress: bool = PROGRESS,
 ) -> None:
     """LoRA fine-tuning with evaluation before the first and after every epoch; resumable."""
     from .finetune import resolve_config
@@ -241,7 +299,8 @@ def finetune(
                      lora_dropout=lora_dropout, lora_layers="none" if lora_layers == 0 else lora_layers, cache_frozen=cache_frozen, weight_decay=weight_decay, seed=seed,
                      target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip()) if target_modules else None,
                      methods=_methods(methods) if methods else None, model=ModelSpec(model, gguf_file, None, dtype, device),
-                     prompt_format=prompt_format, eval_batch_size=eval_batch_size, max_batch_tokens=max_batch_tokens, progress=progress,
+                     prompt_format=prompt_format, attribution=_attribution(target, reduction, attention), mask=mask, placeholder=placeholder,
+                     max_new_tokens=max_new_tokens, random_draws=random_draws, min_annotators=min_annotators, eval_batch_size=eval_batch_size, max_batch_tokens=max_batch_tokens, progress=progress,
                      output_dir=output_dir or str(Path("runs") / f"finetune-{dataset}-{preset}"))
     config = resolve_config(preset, dataset, **overrides)
     typer.echo(f"fine-tune directory: {config.output_dir}", err=True)
@@ -306,16 +365,28 @@ def list_models_cmd() -> None:
     typer.echo("--backend openai --base-url URL --model NAME   a model behind an OpenAI-compatible server (no gradients)")
 
 
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum, 128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors with exit code 2 for anything the user can fix."""
+    """Entry point: one-line errors with exit code 2 for anything the user can fix; Ctrl-C
+    exits 130 and SIGTERM 143 with the resume line (typer would turn Ctrl-C into a silent
+    return value, so both signals raise :class:`Interrupted` from our own handler)."""
     logging.basicConfig(level=os.environ.get("FAITHSCOPE_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="faithscope", standalone_mode=False)
+        code = command.main(args=argv, prog_name="faithscope", standalone_mode=False)
+    except Interrupted as e:
+        _ignore_signals()
+        typer.echo(INTERRUPTED, err=True)
+        sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
-        typer.echo("interrupted; results computed so far are stored, rerun the same command to resume", err=True)
+        typer.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except click_exceptions.NoArgsIsHelpError as e:
         typer.echo(e.format_message() if hasattr(e, "format_message") else str(e))
@@ -324,11 +395,28 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {e.format_message()}", err=True)
         sys.exit(2)
     except FaithscopeError as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(f"error: {' '.join(str(e).split())}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted; results computed so far are stored, rerun the same command to resume", err=True)
+        typer.echo(INTERRUPTED, err=True)
         sys.exit(130)
+    finally:
+        for sig, handler in previous.items():
+            try:
+                signal.signal(sig, handler)
+            except (TypeError, ValueError):
+                pass
+    if isinstance(code, int) and code == 130:  # typer's value for a KeyboardInterrupt it caught
+        typer.echo(INTERRUPTED, err=True)
+        sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _ignore_signals() -> None:
+    """A second Ctrl-C while the message is printed must not produce a traceback."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 if __name__ == "__main__":  # pragma: no cover

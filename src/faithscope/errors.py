@@ -27,3 +27,23 @@ class ModelError(FaithscopeError):
 
 class ServerError(FaithscopeError):
     """An HTTP model server failed after retries, or answered something unusable."""
+
+
+class StoreError(ConfigError):
+    """A run directory's result store is damaged, unreadable or not writable."""
+
+
+class LockedError(ConfigError):
+    """Another faithscope process holds the run directory's lock."""
+
+
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) or SIGTERM during a command; ``exit_code`` is 130 or 143.
+
+    A ``BaseException`` raised from our own signal handler, so that neither typer (which
+    turns ``KeyboardInterrupt`` into a silent return value) nor an ``except Exception`` in
+    library code swallows it. Every batch committed before it stays in the store."""
+
+    def __init__(self, signum: int, exit_code: int):
+        self.signum, self.exit_code = signum, exit_code
+        super().__init__(f"signal {signum}")

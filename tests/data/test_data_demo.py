@@ -37,5 +37,5 @@ def test_demo_format_errors(tmp_path):
     exs = demo.load(path=path, on_error=errors.append)
     assert [e.id for e in exs] == ["x1"]
     assert [(e.line, e.field) for e in errors] == [(2, "label"), (3, "premise"), (4, "hypothesis"), (5, "id")]
-    assert errors[3].problem == "duplicate id 'x1'"
+    assert errors[3].problem == "duplicate id 'x1' (first on line 1)"
     assert exs[0].rationale == frozenset({5})

@@ -52,3 +52,22 @@ def test_fever_real_spans_reproduce_text(real_data):
                 n_spans += 1
         assert ex.rationale == union and min(union) >= offset
     assert n_spans == 8464
+
+
+def test_fever_duplicate_annotation_id_is_an_error_naming_both_lines(fixtures, tmp_path):
+    """Two records with one annotation_id were merged into one example (N = 1) silently."""
+    from faithscope.data import load_dataset
+
+    src = fixtures / "fever"
+    first = (src / "test.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    folder = tmp_path / "fever"
+    (folder / "docs").mkdir(parents=True)
+    for doc in (src / "docs").iterdir():
+        (folder / "docs" / doc.name).write_bytes(doc.read_bytes())
+    (folder / "test.jsonl").write_text(first + "\n" + first + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        fever.load(tmp_path)
+    assert (info.value.line, info.value.field) == (2, "annotation_id")
+    assert "duplicate annotation_id '1' (first on line 1)" in str(info.value)
+    loaded = load_dataset("fever", tmp_path, skip_invalid=True)
+    assert [e.id for e in loaded.examples] == ["1"] and loaded.skipped == 1

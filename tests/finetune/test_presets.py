@@ -19,9 +19,9 @@ def test_paper_preset_is_table_a2():
 
 def test_every_setting_can_be_overridden():
     c = resolve_config("cpu", "fever", train_n=20, eval_n=5, epochs=1, lr=1e-3, batch_size=4, grad_accum=4, lora_r=2, lora_layers="none",
-                       methods=("all",), output_dir="x")
+                       methods=("all-words",), output_dir="x")
     assert (c.train_n, c.eval_n, c.epochs, c.lr, c.batch_size, c.grad_accum, c.micro_batch, c.lora_r, c.lora_layers, c.methods) == \
-        (20, 5, 1, 1e-3, 4, 4, 1, 2, None, ("all",))
+        (20, 5, 1, 1e-3, 4, 4, 1, 2, None, ("all-words",))
     assert PRESETS["cpu"]["train_n"] == resolve_config("cpu", "esnli").train_n  # the preset table itself is untouched
 
 

@@ -65,7 +65,7 @@ def test_interrupted_finetune_resumes_from_stored_epoch(loaded_model, train_file
     for e, s in result.epochs.items():
         assert {"accuracy", "zero_rate", "label_distribution", "alignment", "flip_rate", "mask_all_flip_rate", "pretrained_accuracy"} <= set(s)
         assert set(s["label_distribution"]) == {"entailment", "contradiction", "neutral"}
-        assert "input_x_gradient" in s["alignment"] and "all" in s["flip_rate"]
+        assert "input_x_gradient" in s["alignment"] and "all-words" in s["flip_rate"]
         assert (out / f"epoch_{e}" / "results.sqlite").is_file()
     assert result.epochs[2]["pretrained_accuracy"] == result.epochs[0]["accuracy"]
     assert result.epochs[0]["adapter"] is None and result.epochs[2]["adapter"].endswith("epoch_2")

@@ -15,7 +15,7 @@ from faithscope.tasks.fit import PromptBuilder
 
 def tiny_config(train_file, tmp_path, **kw) -> FinetuneConfig:
     values = dict(train_file=str(train_file), train_n=8, eval_n=2, epochs=2, lr=2e-3, batch_size=4, grad_accum=2, warmup_steps=1,
-                  lora_r=4, lora_alpha=8.0, lora_dropout=0.0, lora_layers=2, methods=("input_x_gradient", "all"),
+                  lora_r=4, lora_alpha=8.0, lora_dropout=0.0, lora_layers=2, methods=("input_x_gradient", "all-words"),
                   output_dir=str(tmp_path / "ft"), progress=False)
     values.update(kw)
     return resolve_config("cpu", "demo", **values)
@@ -94,7 +94,7 @@ def test_loss_goes_down_and_adapter_reloads_with_same_scores(fresh_model, train_
     from faithscope.runs.config import RunConfig
     from faithscope.runs.runner import run
 
-    result = run(RunConfig(dataset="demo", n=2, methods=("all",), model=ModelSpec(adapter=str(saved)), output_dir=str(tmp_path / "run"),
+    result = run(RunConfig(dataset="demo", n=2, methods=("all-words",), model=ModelSpec(adapter=str(saved)), output_dir=str(tmp_path / "run"),
                            progress=False), loaded_model=reloaded_model)
     assert result.store.get_meta("model_identity")["adapter_sha256"] == reloaded_model.identity["adapter_sha256"]
     assert len(result.store.predictions()) == 2

@@ -164,7 +164,7 @@ def test_run_with_the_all_mask_finishes_and_stores_no_invented_numbers(llama_url
     from faithscope.runs.config import RunConfig
     from faithscope.runs.runner import Runner
 
-    cfg = RunConfig(dataset="demo", n=4, first=True, methods=("all",), backend="openai", base_url=llama_url, model=ModelSpec(name="smollm2"), endpoint=endpoint,
+    cfg = RunConfig(dataset="demo", n=4, first=True, methods=("all-words",), backend="openai", base_url=llama_url, model=ModelSpec(name="smollm2"), endpoint=endpoint,
                     max_length=2048, extra_body={"repeat_penalty": 1.0}, output_dir=str(tmp_path / "run"), progress=False, timeout=300, concurrency=1)
     Runner(cfg).run().store.close()
     db = sqlite3.connect(tmp_path / "run" / "results.sqlite")

@@ -27,7 +27,7 @@ def softmax_p(top: dict[str, float], tok: str) -> float:
 
 
 def make_runner(tmp_path, server, **kw) -> Runner:
-    cfg = RunConfig(dataset="demo", n=4, first=True, methods=("all", "human"), backend="openai", base_url=server.base_url,
+    cfg = RunConfig(dataset="demo", n=4, first=True, methods=("all-words", "human"), backend="openai", base_url=server.base_url,
                     max_length=2048, output_dir=str(tmp_path / "run"), progress=False, max_retries=0, batch_size=1, **kw)
     return Runner(cfg)
 
@@ -53,10 +53,10 @@ def test_label_less_replies_and_missing_labels_let_the_run_finish_and_are_counte
     assert len(rows) == 2 * len(ex)  # every example has a row, the unparseable original too
     ids = [e.id for e in ex]
     for eid in ids:
-        assert rows[("all", eid)][1] == ""  # the explicit unparseable outcome
-    assert rows[("all", ids[0])][:3] == ["", "", 0] and rows[("human", ids[0])][2] == 0  # not flippable
-    assert rows[("all", ids[2])][:3] == ["entailment", "", 1]  # label lost on masking = flipped
-    assert rows[("all", ids[2])][3:] == [pytest.approx(softmax_p(FULL, " entail")), None, pytest.approx(-0.2), None]
+        assert rows[("all-words", eid)][1] == ""  # the explicit unparseable outcome
+    assert rows[("all-words", ids[0])][:3] == ["", "", 0] and rows[("human", ids[0])][2] == 0  # not flippable
+    assert rows[("all-words", ids[2])][:3] == ["entailment", "", 1]  # label lost on masking = flipped
+    assert rows[("all-words", ids[2])][3:] == [pytest.approx(softmax_p(FULL, " entail")), None, pytest.approx(-0.2), None]
     n = rows[("human", ids[1])]  # original only in text: no invented p = 1.0, the masked side is real
     assert n[:3] == ["neutral", "contradiction", 1] and n[3:] == [None, pytest.approx(softmax_p(FLIPPED, " neutral")), None, pytest.approx(-2.5)]
     h = rows[("human", ids[2])]
@@ -71,14 +71,14 @@ def test_label_less_replies_and_missing_labels_let_the_run_finish_and_are_counte
     # Table 4: N is every example; counts shown; Δ log p / compr. only from examples with probabilities
     data = load_run(tmp_path / "run")
     t4 = {r.method: r for r in faithfulness_rows(data, n_resamples=50)}
-    assert t4["all"].n == t4["human"].n == 4
-    assert t4["all"].flip_rate == pytest.approx(3 / 4)  # hand count: ids 1-3 lose their label, id 0 is not flippable
+    assert t4["all-words"].n == t4["human"].n == 4
+    assert t4["all-words"].flip_rate == pytest.approx(3 / 4)  # hand count: ids 1-3 lose their label, id 0 is not flippable
     assert t4["human"].flip_rate == pytest.approx(3 / 4)  # ids 1-3 flip to contradiction
-    assert (t4["all"].orig_unparseable, t4["all"].masked_unparseable, t4["all"].no_probs) == (1, 3, 4)
+    assert (t4["all-words"].orig_unparseable, t4["all-words"].masked_unparseable, t4["all-words"].no_probs) == (1, 3, 4)
     assert (t4["human"].orig_unparseable, t4["human"].masked_unparseable, t4["human"].no_probs) == (1, 0, 2)
     comp = softmax_p(FULL, " entail") - softmax_p(FLIPPED, " entail")  # ids 2 and 3, identical
     assert t4["human"].comprehensiveness == pytest.approx(comp) and t4["human"].logprob_change == pytest.approx(-1.3)
-    assert math.isnan(t4["all"].comprehensiveness)
+    assert math.isnan(t4["all-words"].comprehensiveness)
     assert mask_all_diagnostic(data, bootstrap_resamples=50).flip_rate == pytest.approx(3 / 4)
     from faithscope.reports import build_report
 
@@ -92,7 +92,7 @@ def test_credentials_never_reach_the_store_or_the_report(fault_server, tmp_path)
     server = fault_server(reply=lambda p: (" entailment", FULL))
     url = server.base_url.replace("http://", "http://alice:pw-s3cr3t@")
     body = {"repeat_penalty": 1.0, "api_key": "sk-body-SECRET", "headers": {"Authorization": "Bearer sk-hdr-SECRET"}}
-    cfg = RunConfig(dataset="demo", n=2, first=True, methods=("all",), backend="openai", base_url=url, extra_body=body,
+    cfg = RunConfig(dataset="demo", n=2, first=True, methods=("all-words",), backend="openai", base_url=url, extra_body=body,
                     max_length=2048, output_dir=str(tmp_path / "run"), progress=False, max_retries=0)
     Runner(cfg).run().store.close()
     assert server.bodies[0]["api_key"] == "sk-body-SECRET"  # the server still gets what the user asked to send

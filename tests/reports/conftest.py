@@ -47,7 +47,7 @@ def build_store(run_dir: Path, adapter: str | None = None, dataset: str = "tiny_
         Example("e2", {"premise": ("Two", "cats"), "hypothesis": ("sleep", "well")}, "entailment", frozenset({0})),
         Example("e3", {"premise": ("It", "is", "raining"), "hypothesis": ("sun", "shines", "bright")}, "contradiction", frozenset({3, 4, 5})),
     ]
-    methods = ["prompt-topk", "attention", "random", "human", "all"]
+    methods = ["prompt-topk", "attention", "random", "human", "all-words"]
     identity = {"model": "tiny-model"} | ({"adapter": adapter} if adapter else {})
     store.set_meta(config={"dataset": dataset, "methods": methods, "mask": "delete", "model": {"name": "tiny-model", "adapter": adapter}},
                    model_identity=identity, versions={"python": "3.11"}, labels=list(LABELS), task="demo", sample_note="first 3", peak_rss_mib=100.0)
@@ -73,7 +73,7 @@ def build_store(run_dir: Path, adapter: str | None = None, dataset: str = "tiny_
     rows = []
     for i, eid in enumerate(("e1", "e2", "e3")):
         orig = preds[eid]
-        rows.append((eid, "all", "delete", 5, f"sha-all-{eid}", orig, "neutral" if all_flips[i] and orig != "neutral" else ("entailment" if all_flips[i] else orig),
+        rows.append((eid, "all-words", "delete", 5, f"sha-all-{eid}", orig, "neutral" if all_flips[i] and orig != "neutral" else ("entailment" if all_flips[i] else orig),
                      all_flips[i], -0.1, -0.2, 0.9, 0.8))
     att = [(-1.0, -3.0, 0.6, 0.2, 1), (-2.0, -2.5, 0.5, 0.4, 1), (-0.5, -0.5, 0.7, 0.7, 0)]
     for eid, (olp, mlp, op, mp, fl) in zip(("e1", "e2", "e3"), att):

@@ -32,7 +32,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 INJECTION = Path(__file__).resolve().parents[1] / "fixtures" / "data" / "injection" / "injection.jsonl"
-DEMO_METHODS = ("prompt-topk", "input_x_gradient", "random", "human", "all")
+DEMO_METHODS = ("prompt-topk", "input_x_gradient", "random", "human", "all-words")
 REPLY_PAYLOADS = ("<script>window.__pwned=4;document.title='pwned'</script> dog",
                   "\"><img src=x onerror=\"window.__pwned=5;document.title='pwned'\"> man",
                   "</script><script>window.__pwned=6;document.title='pwned'</script> kids")
@@ -187,9 +187,9 @@ def test_mask_all_warning_links_to_the_examples_concerned(browser, tmp_path):
     link = next(a for a in browser.find_elements(By.CSS_SELECTOR, ".warn a[data-fs-filter]") if "barely reads" in a.find_element(By.XPATH, "..").text)
     link.click()
     assert _shown(browser) == ["e1", "e2", "e3"]  # masking ALL words flipped none of them
-    assert Select(browser.find_element(By.CSS_SELECTOR, 'select[data-ctl="method"]')).first_selected_option.get_attribute("value") == "all"
+    assert Select(browser.find_element(By.CSS_SELECTOR, 'select[data-ctl="method"]')).first_selected_option.get_attribute("value") == "all-words"
     assert Select(browser.find_element(By.CSS_SELECTOR, 'select[data-ctl="flip"]')).first_selected_option.get_attribute("value") == "no"
-    assert {r.get_attribute("data-method") for r in browser.find_elements(By.CSS_SELECTOR, "#fs-explorer tr[data-method]")} == {"all"}
+    assert {r.get_attribute("data-method") for r in browser.find_elements(By.CSS_SELECTOR, "#fs-explorer tr[data-method]")} == {"all-words"}
     assert _errors(browser) == []
 
 
@@ -212,7 +212,7 @@ class PayloadReplies:
 def test_injected_markup_is_shown_literally_and_never_runs(browser, tmp_path, backend):
     examples = demo.load(path=INJECTION)
     out = tmp_path / "inj"
-    run(RunConfig(dataset="demo", methods=("prompt-topk", "prompt-unbound", "input_x_gradient", "all"), output_dir=str(out),
+    run(RunConfig(dataset="demo", methods=("prompt-topk", "prompt-unbound", "input_x_gradient", "all-words"), output_dir=str(out),
                   progress=False, max_new_tokens=8), backend=PayloadReplies(backend), examples=examples)
     html = build_report([out], bootstrap_resamples=10).html
     page = html.read_text()

@@ -29,7 +29,7 @@ def _blob(run_dir):
 def test_blob_holds_every_example_and_method_with_hand_computed_values(tiny_run):
     run = _blob(tiny_run)
     assert [e["id"] for e in run["examples"]] == ["e1", "e2", "e3"]
-    assert [m["name"] for m in run["methods"]] == ["prompt-topk", "attention", "random", "human", "all"]
+    assert [m["name"] for m in run["methods"]] == ["prompt-topk", "attention", "random", "human", "all-words"]
     e1, e2, e3 = run["examples"]
     assert e1["w"] == ["A", "dog", "runs", "<b>fast</b>", "Dogs"] and e1["fl"] == [["premise", 0], ["hypothesis", 4]]
     assert e1["h"] == [1, 2] and e1["gold"] == "entailment" and e2["pred"] == "neutral"
@@ -91,7 +91,7 @@ def test_warnings_link_to_the_examples_concerned(make_run):
     runs = [compute(load_run(make_run("deaf", all_flips=(0, 0, 0))), 10)]
     links = warning_links(runs)
     mask_all = next(w for w in links if "barely reads its input" in w.text)
-    assert mask_all.filter == {"run": 0, "method": "all", "flip": "no", "purpose": "f"}
+    assert mask_all.filter == {"run": 0, "method": "all-words", "flip": "no", "purpose": "f"}
     parse = [w for w in links if "could not be parsed" in w.text]
     assert [w.filter["purpose"] for w in parse] == ["a", "f"]  # 1 of 3 alignment replies, 1 of 3 faithfulness replies
     assert all(w.filter["method"] == "prompt-topk" and w.filter["parse"] == "fail" for w in parse)

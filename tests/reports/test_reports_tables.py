@@ -190,9 +190,9 @@ def test_flip_rate_logprob_change_and_comprehensiveness(tiny_run):
     assert att.comprehensiveness == pytest.approx((0.4 + 0.1 + 0.0) / 3)
     assert att.logprob_ci[0] <= att.logprob_change <= att.logprob_ci[1]
     assert att.mean_masked == pytest.approx(2.0)
-    assert t4["all"].flip_rate == pytest.approx(1 / 3)
+    assert t4["all-words"].flip_rate == pytest.approx(1 / 3)
     assert t4["prompt-topk"].parse_fail == pytest.approx(1 / 3)  # faithfulness replies: e3 unparsed
-    assert [r.method for r in faithfulness_rows(load_run(tiny_run), n_resamples=R)][:1] == ["all"]
+    assert [r.method for r in faithfulness_rows(load_run(tiny_run), n_resamples=R)][:1] == ["all-words"]
 
 
 def test_first_outputs(tiny_run):

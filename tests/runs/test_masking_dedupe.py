@@ -54,7 +54,7 @@ def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, back
     # batch_size=1: masking takes 4 rationales per chunk (human, twin, all of example 1 and
     # human of example 2, ...), so twins meet both within a chunk and across chunks (the
     # second one then comes from the store's scored prompts)
-    cfg = RunConfig(dataset="demo", n=3, first=True, methods=("human", "human_twin", "all"), output_dir=str(tmp_path / "run"),
+    cfg = RunConfig(dataset="demo", n=3, first=True, methods=("human", "human_twin", "all-words"), output_dir=str(tmp_path / "run"),
                     batch_size=1, progress=False)
     runner = Runner(cfg, backend=counting)
     runner.classify()
@@ -66,7 +66,7 @@ def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, back
     examples = {e.id: e for e in runner.examples}
     preds = store.predictions()
     rationales = {(eid, rat.method): rat for eid, _, rat in store.rationales(purpose="faithfulness")}
-    assert {m for _, m in rationales} == {"human", "human_twin", "all"}
+    assert {m for _, m in rationales} == {"human", "human_twin", "all-words"}
     texts = {key: runner.prompts.classification(examples[key[0]], frozenset(rat.positions)).text for key, rat in rationales.items()}
     plans = {key: perturb.plan(rat.positions, rat.scores, runner.prompts.visible(examples[key[0]]), examples[key[0]].n_words)
              for key, rat in rationales.items()}
@@ -76,7 +76,7 @@ def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, back
     assert {kept[(eid, "all")] for eid in examples} == originals
     for eid in examples:
         assert rationales[(eid, "human")].positions == rationales[(eid, "human_twin")].positions
-        assert texts[(eid, "human")] == texts[(eid, "human_twin")] != texts[(eid, "all")]
+        assert texts[(eid, "human")] == texts[(eid, "human_twin")] != texts[(eid, "all-words")]
 
     sent = [p for call in counting.calls for p in call]
     assert len(sent) == len(set(sent)), "a masked prompt was scored twice"
@@ -98,7 +98,7 @@ def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, back
         assert row["flipped"] == int(alone.predicted != orig.predicted)
         assert row["masked_logprob"] == pytest.approx(alone.logprobs[j], abs=1e-4)
         assert row["masked_prob"] == pytest.approx(alone.probs[j], abs=1e-4)
-        twin = rows[(eid, "human_twin" if method == "human" else "human")] if method != "all" else None
+        twin = rows[(eid, "human_twin" if method == "human" else "human")] if method != "all-words" else None
         if twin is not None:
             assert {k: v for k, v in twin.items() if k != "method"} == {k: v for k, v in row.items() if k != "method"}
 

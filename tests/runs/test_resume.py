@@ -17,7 +17,7 @@ from faithscope.errors import ConfigError
 from faithscope.runs.config import RunConfig
 from faithscope.runs.runner import run
 
-METHODS = ("attention", "input_x_gradient", "random", "all")
+METHODS = ("attention", "input_x_gradient", "random", "all-words")
 N = 5
 
 

@@ -97,3 +97,21 @@ def parse_json_object(raw: str, path: Path, line: int) -> dict[str, Any]:
     if not isinstance(rec, dict):
         raise DataError(str(path), line, None, "a record must be a JSON object")
     return rec
+
+
+class SeenIds:
+    """The one duplicate-id rule of every loader: the second record with an id already seen
+    is a :class:`DataError` naming both places (raised, or counted with ``--skip-invalid``;
+    the first record is kept either way). Never merged silently."""
+
+    def __init__(self, field: str = "id"):
+        self.field = field
+        self.first: dict[str, tuple[str, int]] = {}
+
+    def check(self, example_id: str, path: Path, line: int) -> None:
+        """Remember ``example_id`` or raise the duplicate error."""
+        if example_id in self.first:
+            first_path, first_line = self.first[example_id]
+            where = f"line {first_line}" if first_path == str(path) else f"{first_path}, line {first_line}"
+            raise DataError(str(path), line, self.field, f"duplicate {self.field} {example_id!r} (first on {where})")
+        self.first[example_id] = (str(path), line)

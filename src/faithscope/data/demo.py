@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, emit, parse_json_object, read_text, source_name
+from .common import ErrorHandler, SeenIds, check_label, check_words, emit, parse_json_object, read_text, source_name
 from .words import parse_marked
 
 LABELS = ("entailment", "contradiction", "neutral")
@@ -39,18 +39,16 @@ def load(
     """The shipped demo pairs (``data_dir`` is ignored); ``path`` reads another file of this format."""
     file = Path(path) if path is not None else DEMO_FILE
     examples: list[Example] = []
-    seen: set[str] = set()
+    seen = SeenIds("id")
     for line, raw in enumerate(read_text(file).splitlines(), start=1):
         if not raw.strip():
             continue
         try:
             ex = _parse(raw, file, line)
-            if ex.id in seen:
-                raise DataError(str(file), line, "id", f"duplicate id {ex.id!r}")
+            seen.check(ex.id, file, line)
         except DataError as e:
             emit(e, on_error)
             continue
-        seen.add(ex.id)
         examples.append(ex)
     return examples
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, SeenIds, check_label, check_words, dataset_dir, emit, read_text, source_name
 from .words import parse_marked, split_words
 
 LABELS = ("entailment", "contradiction", "neutral")
@@ -43,14 +43,14 @@ def load(
         raise DataError(str(folder / pattern), None, None,
                         "no e-SNLI highlights CSV found (expected esnli_dev_highlights_first500.csv)")
     examples: list[Example] = []
-    seen: set[str] = set()
+    seen = SeenIds("pairID")
     for path in files:
         for ex in read_highlights_csv(path, on_error=on_error, min_annotators=min_annotators):
-            if ex.id in seen:
-                line = int(ex.source.rsplit(":", 1)[1])
-                emit(DataError(str(path), line, "pairID", f"duplicate pairID {ex.id!r}"), on_error)
+            try:
+                seen.check(ex.id, path, int(ex.source.rsplit(":", 1)[1]))
+            except DataError as e:
+                emit(e, on_error)
                 continue
-            seen.add(ex.id)
             examples.append(ex)
     return examples
 

@@ -14,7 +14,7 @@ import os
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, SeenIds, check_label, check_words, dataset_dir, emit, read_text, source_name
 from .words import split_words
 
 LABELS = ("entailment", "contradiction", "neutral")
@@ -72,9 +72,11 @@ def load(
         return _detokenize(value) if detokenize else " ".join(value.split())
 
     examples: list[Example] = []
+    seen = SeenIds("line")  # ids are split-line numbers: unique by construction, checked like every loader's
     for i in range(n):
         line = i + 1
         try:
+            seen.check(f"{split}-{line}", paths["s1"], line)
             premise = check_words(split_words(text(lines["s1"][i])), paths["s1"], line, "premise")
             hypothesis = check_words(split_words(text(lines["s2"][i])), paths["s2"], line, "hypothesis")
             label = check_label(lines["labels"][i].strip(), LABELS, paths["labels"], line, "label")

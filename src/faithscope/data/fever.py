@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, parse_json_object, read_text, source_name
+from .common import ErrorHandler, SeenIds, check_label, check_words, dataset_dir, emit, parse_json_object, read_text, source_name
 from .words import split_words
 
 LABELS = ("supports", "refutes")
@@ -39,11 +39,14 @@ def read_jsonl(path: Path, docs_dir: Path, *, on_error: ErrorHandler | None = No
     """Parse one ERASER FEVER annotation file against its document folder."""
     docs: dict[str, tuple[str, ...]] = {}
     examples: list[Example] = []
+    seen = SeenIds("annotation_id")
     for line, raw in enumerate(read_text(path).splitlines(), start=1):
         if not raw.strip():
             continue
         try:
-            examples.append(_parse_record(raw, path, line, docs_dir, docs))
+            ex = _parse_record(raw, path, line, docs_dir, docs)
+            seen.check(ex.id, path, line)
+            examples.append(ex)
         except DataError as e:
             emit(e, on_error)
     return examples

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from .common import ErrorHandler, check_label, check_words, dataset_dir, emit, parse_json_object, read_text, source_name
+from .common import ErrorHandler, SeenIds, check_label, check_words, dataset_dir, emit, parse_json_object, read_text, source_name
 from .words import split_words, word_spans
 
 LABELS = ("psychologist", "surgeon", "nurse", "dentist", "physician")
@@ -80,7 +80,17 @@ def read_annotations(path: Path, *, on_error: ErrorHandler | None = None, aggreg
             _add_record(raw, path, line, bios, accept_only)
         except DataError as e:
             emit(e, on_error)
-    return [_example(bio_text, bio, aggregation, path) for bio_text, bio in bios.items()]
+    examples: list[Example] = []
+    seen = SeenIds("text")  # one example per distinct bio; its id is a hash prefix of the bio, checked like every loader's
+    for bio_text, bio in bios.items():
+        ex = _example(bio_text, bio, aggregation, path)
+        try:
+            seen.check(ex.id, path, bio.line)
+        except DataError as e:
+            emit(e, on_error)
+            continue
+        examples.append(ex)
+    return examples
 
 
 def is_excluded(annotator_id: str) -> bool:

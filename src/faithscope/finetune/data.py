@@ -143,7 +143,8 @@ def eval_run_config(config: FinetuneConfig, **extra) -> RunConfig:
     n, first = eval_settings(config)
     return RunConfig(dataset=config.dataset, data_dir=config.data_dir, n=n, first=first, seed=config.seed,
                      min_annotators=config.min_annotators, methods=config.methods, model=config.model,
-                     prompt_format=config.prompt_format, mask=config.mask, random_draws=config.random_draws,
+                     prompt_format=config.prompt_format, mask=config.mask, placeholder=config.placeholder, random_draws=config.random_draws,
+                     max_new_tokens=config.max_new_tokens, attribution=config.attribution,
                      batch_size=config.eval_batch_size, max_batch_tokens=config.max_batch_tokens, progress=config.progress, **extra)
 
 

@@ -15,7 +15,7 @@ once per training example and reused every epoch, see :mod:`.trainer`), a learni
 (measured here on 800 pairs: 2e-4 and 5e-4 left the model predicting one label after two
 epochs, 1e-3 moved it above the zero-rate baseline after one; the paper's 7e-6 does not move a
 135M model in a few hundred steps), evaluation on 150 examples with ``prompt-topk``,
-``input_x_gradient``, ``random``, ``human`` and ``all`` (the mask-ALL diagnostic). The numbers
+``input_x_gradient``, ``random``, ``human`` and ``all-words`` (the mask-ALL diagnostic). The numbers
 it reached are in ``docs/finetuning.md``.
 
 Every setting can be overridden (CLI options or keyword arguments of :func:`resolve_config`).
@@ -31,11 +31,12 @@ from typing import Any
 from ..errors import ConfigError
 from ..methods import DEFAULT_METHODS, get_method
 from ..models.batching import DEFAULT_MAX_BATCH_TOKENS
+from ..models.gradients import AttributionConfig
 from ..models.loading import ModelSpec
 
 SCHEDULES = ("linear", "constant")
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-CPU_METHODS = ("prompt-topk", "input_x_gradient", "random", "human", "all")
+CPU_METHODS = ("prompt-topk", "input_x_gradient", "random", "human", "all-words")
 
 #: Keys that change only speed or where files go, never the numbers (free to differ on resume).
 NON_RESULT_KEYS = frozenset({"preset", "output_dir", "data_dir", "eval_batch_size", "max_batch_tokens", "progress", "cache_frozen"})
@@ -77,7 +78,11 @@ class FinetuneConfig:
     prompt_format: str = "plain"
     min_annotators: int = 2
     mask: str = "delete"
+    placeholder: str = "_"
     random_draws: int = 100
+    max_new_tokens: int = 64
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
+    """Evaluation settings shared with ``faithscope run`` (passed to every epoch's run)."""
     output_dir: str = "runs/finetune"
     eval_batch_size: int = 16
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
@@ -105,6 +110,10 @@ class FinetuneConfig:
             raise ConfigError(f"--lora-dropout must be in [0, 1), got {self.lora_dropout!r}")
         if self.lora_alpha <= 0:
             raise ConfigError(f"--lora-alpha must be positive, got {self.lora_alpha!r}")
+        if self.mask not in ("delete", "placeholder"):
+            raise ConfigError(f"unknown --mask {self.mask!r}; choose one of delete, placeholder")
+        if self.min_annotators < 1 or self.max_new_tokens < 1:
+            raise ConfigError("--min-annotators and --max-new-tokens must be positive")
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"unknown --schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         if not self.target_modules:
@@ -137,6 +146,7 @@ class FinetuneConfig:
     def from_dict(cls, d: dict[str, Any]) -> "FinetuneConfig":
         d = dict(d)
         d["model"] = ModelSpec(**d.get("model", {}))
+        d["attribution"] = AttributionConfig(**d.get("attribution", {}))
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 

@@ -16,9 +16,9 @@ from .base import MethodContext, MethodOptions, RationaleMethod, RationaleReques
 REGISTRY: dict[str, type[RationaleMethod]] = {}
 
 BUILTIN_MODULES = ("prompt_unbound", "prompt_topk", "attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion", "random_words", "human", "all_words")
-DEFAULT_METHODS = ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "random", "human", "all")
+DEFAULT_METHODS = ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "random", "human", "all-words")
 #: Registered but not run by default: each costs many passes per example (``--ig-steps`` forward
-#: and backward rows; one forward per input word). Pass them with ``--methods``.
+#: and backward rows; one forward per input word). Pass them with ``--methods`` (or ``--methods all``).
 EXPENSIVE_METHODS = ("integrated_gradients", "occlusion")
 
 
@@ -37,11 +37,22 @@ def _load() -> None:
         ep.load()
 
 
+#: Method names that were renamed: old name -> the hint given when it is asked for.
+RENAMED = {"all": "the ALL-words baseline is now called 'all-words' ('--methods all' alone means every method)"}
+
+
 def get_method(name: str) -> RationaleMethod:
     _load()
+    if name in RENAMED and name not in REGISTRY:
+        raise ConfigError(f"method {name!r} is no longer a method name: {RENAMED[name]}")
     if name not in REGISTRY:
         raise ConfigError(f"unknown method {name!r}; known methods: {', '.join(sorted(REGISTRY))}")
     return REGISTRY[name]()
+
+
+def all_method_names() -> tuple[str, ...]:
+    """Every registered method (what ``--methods all`` means), in listing order."""
+    return tuple(m.name for m in list_methods())
 
 
 def list_methods() -> list[type[RationaleMethod]]:
@@ -49,4 +60,4 @@ def list_methods() -> list[type[RationaleMethod]]:
     return [REGISTRY[n] for n in sorted(REGISTRY, key=lambda n: (DEFAULT_METHODS.index(n) if n in DEFAULT_METHODS else 50 + EXPENSIVE_METHODS.index(n) if n in EXPENSIVE_METHODS else 99, n))]
 
 
-__all__ = ["REGISTRY", "DEFAULT_METHODS", "EXPENSIVE_METHODS", "register", "get_method", "list_methods", "MethodContext", "MethodOptions", "RationaleMethod", "RationaleRequest"]
+__all__ = ["REGISTRY", "DEFAULT_METHODS", "EXPENSIVE_METHODS", "RENAMED", "register", "get_method", "list_methods", "all_method_names", "MethodContext", "MethodOptions", "RationaleMethod", "RationaleRequest"]

@@ -1,4 +1,4 @@
-"""``all``: every input word (Table 4's ALL row: masking it all tests whether the model reads its input)."""
+"""``all-words``: every input word (Table 4's ALL row: masking it all tests whether the model reads its input)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .base import MethodContext, RationaleMethod, RationaleRequest
 
 @register
 class AllWords(RationaleMethod):
-    name = "all"
+    name = "all-words"
     description = "Every input word; masking ALL is the diagnostic of a model that ignores its input."
     kind = "baseline"
 

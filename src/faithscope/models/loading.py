@@ -10,8 +10,15 @@ the adapter's hash, dtype and versions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
+import os
+import re
+import socket
+import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,20 +90,118 @@ def hub_revision(model: Any) -> str | None:
     return sha if isinstance(sha, str) and sha else None
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json", "spiece.model")
+HUB_ID = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$")
+HUB_HOST = "huggingface.co"
+
+
+def looks_local(name: str) -> bool:
+    """A model name meant as a path: absolute, ``./``/``../``/``~``, or not of the form ``[org/]name``."""
+    return name.startswith(("/", ".", "~")) or not HUB_ID.match(name)
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this torch cannot use (before the model is loaded, not 50 s after)."""
+    if device == "cpu":
+        return
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        raise ModelError(f"--device {device!r} is not a torch device; use cpu, cuda or cuda:N") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ModelError(f"--device {device}: this torch ({torch.__version__}) has no usable CUDA device; use --device cpu")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ModelError(f"--device {device}: MPS is not available here; use --device cpu")
+
+
+def check_adapter(adapter: str) -> Path:
+    """The adapter's weights file, or a ModelError (no directory, no weights, pickled weights)."""
+    path = Path(adapter)
+    weights = [p for p in (path / "adapter_model.safetensors", path / "adapter_model.bin") if p.is_file()]
+    if not path.is_dir() or not weights:
+        raise ModelError(f"--adapter {adapter!r} is not a PEFT adapter directory (no adapter_model.safetensors)")
+    if weights[0].suffix == ".bin":
+        raise ModelError(f"{weights[0]}: refusing to load a pickled adapter; save it as safetensors")
+    return weights[0]
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers a TCP connection within ``timeout`` (DNS included)."""
+    host = os.environ.get("HF_ENDPOINT", f"https://{HUB_HOST}").split("://")[-1].split("/")[0]
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host.split(":")[0], int(host.split(":")[1]) if ":" in host else 443), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 0.5)
+    return bool(result and result[0])
+
+
+def check_spec(spec: ModelSpec) -> None:
+    """Everything about ``spec`` that can be checked without loading it: dtype, device, the
+    adapter, a local directory's files, and whether a hub id is cached or the hub reachable.
+    When a cached hub model's hub cannot be reached, ``HF_HUB_OFFLINE=1`` is set so that the
+    load reads the cache without retrying the network."""
+    resolve(spec)
+    check_device(spec.device)
+    if spec.adapter:
+        check_adapter(spec.adapter)
+    if spec.name == EMBEDDED_NAME:
+        return
+    local = Path(spec.name).expanduser()
+    if local.is_dir():
+        if spec.gguf_file:
+            return  # resolve() checked the file; the tokenizer is inside the GGUF
+        if not (local / "config.json").is_file():
+            raise ModelError(f"--model {spec.name}: directory has no config.json; is it a Hugging Face model directory?")
+        if not any((local / f).is_file() for f in TOKENIZER_FILES):
+            raise ModelError(f"--model {spec.name}: the directory has a config but no tokenizer (none of {', '.join(TOKENIZER_FILES[:3])}); "
+                             "save the tokenizer next to the model (tokenizer.save_pretrained)")
+        return
+    if looks_local(spec.name):
+        raise ModelError(f"--model {spec.name}: no such directory (a hub id has the form org/name)")
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = isinstance(try_to_load_from_cache(spec.name, spec.gguf_file or "config.json"), str)
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    if cached and not offline and not _hub_reachable():
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    elif not cached and (offline or not _hub_reachable()):
+        why = "HF_HUB_OFFLINE is set" if offline else f"the hub ({HUB_HOST}) cannot be reached"
+        raise ModelError(f"--model {spec.name}: not in the local Hugging Face cache and {why}; "
+                         "download it where there is network, or pass a local directory")
+
+
 def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
     """Load tokenizer and model in eval mode with frozen weights; attach the adapter if any."""
     import torch
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_spec(spec)
     where, gguf, ident = resolve(spec)
     kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
+    # scripts and CI logs: no de-quantisation/loading progress bars (plain tqdm on stderr)
+    quiet = contextlib.redirect_stderr(io.StringIO()) if not sys.stderr.isatty() else contextlib.nullcontext()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, spec.dtype), **kwargs)
-    except OSError as e:  # missing directory, no network for a hub id, broken files
-        raise ModelError(f"could not load model {spec.name!r}: {str(e).splitlines()[0]}") from None
-    model.to(spec.device)
+        with quiet:
+            tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, spec.dtype), **kwargs)
+    except (OSError, ValueError) as e:  # no network for a hub id, broken or foreign files
+        first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        raise ModelError(f"could not load model {spec.name!r}: {first}") from None
+    try:
+        model.to(spec.device)
+    except (RuntimeError, AssertionError) as e:
+        raise ModelError(f"--device {spec.device}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     if not Path(where).exists():  # a hub id: the commit its files came from
         ident["revision"] = hub_revision(model)
     if spec.adapter:
@@ -119,10 +224,6 @@ def _attach_adapter(model: Any, adapter: str) -> tuple[Any, str, str]:
     from peft import PeftModel
 
     path = Path(adapter)
-    weights = [p for p in (path / "adapter_model.safetensors", path / "adapter_model.bin") if p.is_file()]
-    if not path.is_dir() or not weights:
-        raise ModelError(f"--adapter {adapter!r} is not a PEFT adapter directory (no adapter_model.safetensors)")
-    if weights[0].suffix == ".bin":
-        raise ModelError(f"{weights[0]}: refusing to load a pickled adapter; save it as safetensors")
+    weights = check_adapter(adapter)
     model = PeftModel.from_pretrained(model, str(path)).merge_and_unload()
-    return model, str(path.resolve()), file_sha256(weights[0])
+    return model, str(path.resolve()), file_sha256(weights)

@@ -115,10 +115,12 @@ def print_summary(result: ReportResult) -> str:
         lines.append(f"    accuracy {_pct(s.accuracy)} [95% CI {_pct(lo)}, {_pct(hi)}]; zero-rate baseline {_pct(s.zero_rate)} ({s.majority_label})")
         lines.append("    predicted labels: " + ", ".join(f"{lab} {_pct(v)}" for lab, v in s.pred_shares.items()))
         if s.mask_all is None:
-            lines.append("    mask-ALL: not run (add the 'all' method to get the diagnostic)")
+            lines.append("    mask-ALL: not run (add the 'all-words' method to get the diagnostic)")
         else:
             lines.append(f"    mask-ALL flip rate {_pct(s.mask_all.flip_rate)} (threshold {_pct(MASK_ALL_THRESHOLD)})")
         lines += [f"    WARNING: {w}" for w in s.warnings]
+        if s.sample_note:
+            lines.append(f"    note: {s.sample_note}")
     names = sorted({p.name for key, paths in result.files.items() if key != "plots" for p in paths})
     lines.append(f"report in {result.out_dir}: {', '.join(names)}; {len(result.files.get('plots', []))} figure files in plots/")
     return "\n".join(lines)

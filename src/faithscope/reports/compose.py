@@ -218,6 +218,11 @@ def table2(runs: list[RunTables]) -> Table:
     return _method_table("Table 2: alignment with human rationales (F1 %)", runs, "alignment", t2_columns(runs), ORDER_T2, notes)
 
 
+TABLE4_BASES = ("Bases of the effect columns: Δ log p is on the verbaliser log-probabilities (the label tokens' log p, not renormalised); "
+                "compr. is on the distribution renormalised over the labels.")
+"""Which probability each effect column of Table 4 is computed on (the two differ)."""
+
+
 def table4(runs: list[RunTables]) -> Table:
     """Table 4: flip rate on masking each method's rationale (PREDICTED label)."""
     strategies = ", ".join(sorted({rt.data.mask_strategy for rt in runs}))
@@ -230,7 +235,8 @@ def table4(runs: list[RunTables]) -> Table:
              "outside window = rationale words cut by truncation (the model never saw them): excluded from masking, counted.",
              "N = all examples. no label orig/masked = server replies naming no label: on the original input the example "
              "counts in N as not flipped (not flippable), on the masked input as flipped. no p(y) = examples a server "
-             "classified only by its reply text (no label probabilities): left out of Δ log p and compr., kept in the flip rate."]
+             "classified only by its reply text (no label probabilities): left out of Δ log p and compr., kept in the flip rate.",
+             TABLE4_BASES]
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
@@ -257,6 +263,8 @@ def first_outputs(runs: list[RunTables]) -> Table:
         rows.append((["Δ fine-tuned − pre-trained"], ["", f"{100 * (ft.accuracy - pre.accuracy):+.2f}"] + [""] * 6))
     for rt in runs:
         notes += [f"{rt.summary.label}: {w}" for w in rt.summary.warnings]
+        if rt.summary.sample_note:  # e.g. -n larger than the dataset
+            notes.append(f"{rt.summary.label}: note: {rt.summary.sample_note}")
     return Table("First outputs: accuracy, zero-rate baseline, label distribution (%)", ["Run"],
                  ["N", "accuracy", "95% CI", "zero-rate (majority)", "predicted labels", "gold labels", "truncated", "mask-ALL flip"], rows, [], notes)
 

@@ -211,7 +211,8 @@ def warning_links(runs: Sequence[Any]) -> list[WarningLink]:
         for w in s.warnings:
             filt: dict[str, Any] | None = None
             if s.mask_all is not None and w == s.mask_all.message:
-                filt = {"method": "all", "flip": "no", "purpose": "f"}
+                all_words = "all" if any(m == "all" for m, _ in data.rationales) else "all-words"  # "all": stores before the rename
+                filt = {"method": all_words, "flip": "no", "purpose": "f"}
             elif "collapsed onto one label" in w:
                 only = max(s.pred_counts, key=s.pred_counts.__getitem__)
                 filt = {"pred": only}

@@ -141,7 +141,7 @@ def highlight(fields: Mapping[str, Sequence[str]], selected: set[int], human: se
 def examples_html(data: RunData, n: int = 10) -> str:
     """The first ``n`` examples: text with the human rationale, each method's words for the
     TRUE label (alignment), and the raw prompting replies for both labels."""
-    methods = ordered([m for m in data.methods("alignment") if m not in ("human", "all")], ORDER_T2)
+    methods = ordered([m for m in data.methods("alignment") if m not in ("human", "all-words", "all")], ORDER_T2)
     out = ['<p class="note">Highlights: <mark class="h">human rationale</mark>, '
            '<mark class="b">selected and human</mark>, <mark class="m">selected only</mark>.</p>']
     for ex in data.examples[:n]:

@@ -17,7 +17,7 @@ from ..types import LabelScores, Rationale
 
 #: Meta keys written by the runner (``bind_config``, ``Runner.__init__``, ``Runner.run``).
 META_KEYS = ("config", "config_hash", "model_identity", "versions", "versions_resumed", "created", "finished",
-             "task", "labels", "sample_note", "peak_rss_mib")
+             "task", "labels", "sample_note", "skipped_invalid", "skipped_reasons", "peak_rss_mib")
 
 PROMPTING = ("prompt-unbound", "prompt-topk")
 

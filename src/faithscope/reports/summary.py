@@ -64,6 +64,10 @@ class RunSummary:
     peak_rss_mib: float | None = None
     stage_peak_rss_mib: dict[str, float] = field(default_factory=dict)
     sample_note: str = ""
+    """E.g. "asked for 100 examples but only 48 are available" (shown with the warnings)."""
+    skipped_invalid: int = 0
+    """Malformed records skipped with ``--skip-invalid`` (shown with the warnings)."""
+    skipped_reasons: tuple[str, ...] = ()
     truncated_ids: list[str] = field(default_factory=list)
     """Examples cut by truncation (the HTML report links them)."""
     human_outside_window: int = 0
@@ -81,6 +85,9 @@ class RunSummary:
     def warnings(self) -> list[str]:
         """Everything a reader must see before trusting the tables."""
         out = []
+        if self.skipped_invalid:
+            first = f" (first: {self.skipped_reasons[0]})" if self.skipped_reasons else ""
+            out.append(f"skipped {self.skipped_invalid} invalid record(s) with --skip-invalid{first}")
         if self.mask_all is not None and self.mask_all.low:
             out.append(self.mask_all.message)
         if self.truncated_examples:
@@ -107,6 +114,7 @@ class RunSummary:
             "mask_all_low": self.mask_all.low if self.mask_all else None,
             "warnings": self.warnings, "timings": {k: list(v) for k, v in self.timings.items()},
             "peak_rss_mib": self.peak_rss_mib, "stage_peak_rss_mib": self.stage_peak_rss_mib, "sample_note": self.sample_note,
+            "skipped_invalid": self.skipped_invalid, "skipped_reasons": list(self.skipped_reasons),
         }
 
 
@@ -117,7 +125,7 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
 
 def mask_all_diagnostic(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> MaskAllDiagnostic | None:
     """The ALL row's flip rate with its CI, or ``None`` when the run did not mask ALL."""
-    rows = [r for r in data.masked_rows() if r["method"] == "all"]
+    rows = [r for r in data.masked_rows() if r["method"] in ("all-words", "all")]  # "all": stores from before the rename
     if not rows:
         return None
     # over all rows; an original reply that named no label is in N and not flipped (as in Table 4)
@@ -149,4 +157,5 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
         mask_all=mask_all_diagnostic(data, bootstrap_resamples, seed), timings=dict(data.timings),
         peak_rss_mib=float(peak) if peak is not None else None, stage_peak_rss_mib=dict(data.stage_peaks), sample_note=str(data.meta.get("sample_note") or ""),
         truncated_ids=truncated_ids, human_outside_window=sum(data.human_outside().values()),
+        skipped_invalid=int(data.meta.get("skipped_invalid") or 0), skipped_reasons=tuple(data.meta.get("skipped_reasons") or ()),
     )

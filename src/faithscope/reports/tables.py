@@ -50,11 +50,12 @@ from .rundata import PROMPTING, RunData
 DISPLAY = {"prompt-unbound": ("Prompting", "UNBOUND"), "prompt-topk": ("Prompting", "TOP-VAR"),
            "attention": ("Attention", "TOP-VAR"), "saliency": ("Saliency", "TOP-VAR"),
            "input_x_gradient": ("Input×Gradient", "TOP-VAR"), "integrated_gradients": ("Integrated Gradients", "TOP-VAR"),
-           "occlusion": ("Occlusion", "TOP-VAR"), "random": ("Random", "TOP-VAR"), "human": ("Human", "HUMAN"), "all": ("All", "ALL")}
+           "occlusion": ("Occlusion", "TOP-VAR"), "random": ("Random", "TOP-VAR"), "human": ("Human", "HUMAN"), "all-words": ("All", "ALL"),
+           "all": ("All", "ALL")}  # "all": the ALL-words baseline's name in stores written before it was renamed
 """Method name -> (row label, selection) as in the paper's tables."""
 
-ORDER_T2 = ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion", "random", "human", "all")
-ORDER_T4 = ("all", "human", "random", "prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion")
+ORDER_T2 = ("prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion", "random", "human", "all-words")
+ORDER_T4 = ("all-words", "human", "random", "prompt-unbound", "prompt-topk", "attention", "saliency", "input_x_gradient", "integrated_gradients", "occlusion")
 
 
 def display(method: str) -> tuple[str, str]:

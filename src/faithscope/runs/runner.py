@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..data import dataset_spec, load_dataset
 from ..errors import ConfigError
@@ -32,9 +32,11 @@ from ..tasks import load_task
 from ..tasks.fit import PromptBuilder
 from ..types import Example, LabelScores
 from . import memory, perturb
-from .config import RunConfig
+from .config import RunConfig, config_diff
+from .lock import LOCK_NAME, RunLock, acquire
+from .preflight import preflight
 from .progress import progress
-from .store import ResultStore, prompt_sha
+from .store import STORE_NAME, ResultStore, prompt_sha
 
 log = logging.getLogger(__name__)
 PURPOSES = ("alignment", "faithfulness")
@@ -46,6 +48,8 @@ class RunResult:
     run_dir: Path
     examples: list[Example]
     store: ResultStore
+    nothing_to_do: bool = False
+    """The store already held every result: no model was loaded."""
 
 
 def package_versions() -> dict[str, str]:
@@ -60,13 +64,17 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def load_examples(config: RunConfig) -> tuple[list[Example], str, str]:
+def load_dataset_for(config: RunConfig):
+    """The :class:`~faithscope.data.LoadedDataset` of ``config`` (with its skipped count)."""
     options: dict[str, Any] = {"min_annotators": config.min_annotators} if config.dataset == "esnli" else {}
     loaded = load_dataset(config.dataset, config.data_dir, n=config.n, seed=config.seed, first=config.first, skip_invalid=config.skip_invalid, **options)
-    if loaded.skipped:
-        log.warning("skipped %d invalid records (--skip-invalid): %s", loaded.skipped, "; ".join(loaded.skipped_reasons[:3]))
     if not loaded.examples:
-        raise ConfigError(f"dataset {config.dataset!r} gave no examples")
+        raise ConfigError(f"dataset {config.dataset!r} gave no examples" + (f" ({loaded.skipped} invalid records skipped)" if loaded.skipped else ""))
+    return loaded
+
+
+def load_examples(config: RunConfig) -> tuple[list[Example], str, str]:
+    loaded = load_dataset_for(config)
     return loaded.examples, loaded.task, loaded.note
 
 
@@ -88,14 +96,54 @@ def make_backend(config: RunConfig, loaded_model: Any = None):
     return HFBackend(loaded, max_batch_tokens=config.max_batch_tokens, max_batch_size=max(config.batch_size, 1))
 
 
-class Runner:
-    """Runs one configuration into one run directory; call :meth:`run`."""
+@dataclass(frozen=True)
+class Pending:
+    """How much of a run's work the store already holds (counts of items per stage)."""
 
-    def __init__(self, config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None):
+    n_examples: int
+    classified: int
+    with_rationales: int
+    masked: int
+    to_mask: int
+
+    @property
+    def complete(self) -> bool:
+        return self.classified == self.with_rationales == self.n_examples and self.masked == self.to_mask
+
+    @property
+    def started(self) -> bool:
+        return self.classified > 0
+
+    def line(self) -> str:
+        if self.complete:
+            return f"nothing to do: {self.n_examples} of {self.n_examples} done"
+        return (f"resuming: {self.classified} of {self.n_examples} examples classified, {self.with_rationales} with all rationales, "
+                f"{self.masked} of {self.to_mask} known rationales masked")
+
+
+class Runner:
+    """Runs one configuration into one run directory; call :meth:`run`.
+
+    The constructor checks everything that needs no model first (:mod:`.preflight`), takes
+    the run directory's lock, opens (and checks) an existing store, and only then loads the
+    model, unless the store already holds every result (:attr:`nothing_to_do`). A directory
+    that this constructor created is removed again if it fails before storing anything."""
+
+    def __init__(self, config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None,
+                 wait: bool = False, notify: Callable[[str], None] | None = None):
         self.config = config
         self.run_dir = Path(config.output_dir)
+        self.notify = notify or log.info
+        preflight(config, check_model=backend is None and loaded_model is None)
+        self.skipped: tuple[int, list[str]] = (0, [])
         if examples is None:
-            self.examples, task_name, self.sample_note = load_examples(config)
+            loaded = load_dataset_for(config)
+            self.examples, task_name, self.sample_note = loaded.examples, loaded.task, loaded.note
+            self.skipped = (loaded.skipped, loaded.skipped_reasons[:20])
+            if loaded.skipped:
+                self.notify(f"skipped {loaded.skipped} invalid record(s) (--skip-invalid); first: {loaded.skipped_reasons[0]}")
+            if loaded.note:
+                self.notify(f"note: {loaded.note}")
         else:  # a subset the caller chose (e.g. the longest documents): nothing to load
             if not examples:
                 raise ConfigError("examples: the chosen subset is empty")
@@ -103,19 +151,77 @@ class Runner:
             self.sample_note = f"{len(self.examples)} examples of {config.dataset} chosen by the caller"
         self.task = load_task(task_name)
         self.methods = [get_method(m) for m in config.methods]
-        self.backend = backend if backend is not None else make_backend(config, loaded_model)
-        if not getattr(self.backend, "supports_gradients", False):
-            bad = [m.name for m in self.methods if m.needs_gradients]
-            if bad:
-                raise ConfigError(f"method(s) {', '.join(bad)} need gradients or attention: {self.backend.no_gradient_reason}")
-        self.prompts = PromptBuilder(self.task, self.backend, prompt_format=config.prompt_format, max_length=config.max_length)
-        self.options = MethodOptions(attribution=config.attribution, seed=config.seed, random_draws=config.random_draws, max_new_tokens=config.max_new_tokens,
-                                     ig_steps=config.ig_steps)
-        self.store = ResultStore.in_dir(self.run_dir)
-        self.store.bind_config(config, dict(self.backend.identity), package_versions())
-        self.store.bind_examples(self.examples)
-        self.store.set_meta(task=self.task.name, labels=list(self.task.labels), sample_note=self.sample_note)
+        created = not self.run_dir.exists()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._lock: RunLock | None = None
         self._engine = None
+        try:
+            self._lock = acquire(self.run_dir, wait=wait)
+            existing = (self.run_dir / STORE_NAME).exists()
+            self.store = ResultStore.in_dir(self.run_dir) if existing else None
+            self.nothing_to_do = False
+            if self.store is not None and self._bound_to_same_run():
+                pending = self.pending()
+                if pending.complete and backend is None and loaded_model is None and self._same_model_files():
+                    self.nothing_to_do = True
+                    self.backend = None
+                    self.notify(pending.line())
+                    return
+                if pending.started:
+                    self.notify(pending.line())
+            self.backend = backend if backend is not None else make_backend(config, loaded_model)
+            if not getattr(self.backend, "supports_gradients", False):
+                bad = [m.name for m in self.methods if m.needs_gradients]
+                if bad:
+                    raise ConfigError(f"method(s) {', '.join(bad)} need gradients or attention: {self.backend.no_gradient_reason}")
+            self.prompts = PromptBuilder(self.task, self.backend, prompt_format=config.prompt_format, max_length=config.max_length)
+            self.options = MethodOptions(attribution=config.attribution, seed=config.seed, random_draws=config.random_draws, max_new_tokens=config.max_new_tokens,
+                                         ig_steps=config.ig_steps)
+            if self.store is None:
+                self.store = ResultStore.in_dir(self.run_dir)
+            self.store.bind_config(config, dict(self.backend.identity), package_versions())
+            self.store.bind_examples(self.examples)
+            self.store.set_meta(task=self.task.name, labels=list(self.task.labels), sample_note=self.sample_note,
+                                skipped_invalid=self.skipped[0], skipped_reasons=self.skipped[1])
+        except BaseException:
+            if getattr(self, "store", None) is not None and self.store is not None:
+                self.store.close()
+            self._release()
+            if created:
+                _remove_if_empty(self.run_dir)
+            raise
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _bound_to_same_run(self) -> bool:
+        """The store was started with this configuration and this sample of examples."""
+        stored = self.store.get_meta("config_result")
+        return (stored is not None and not config_diff(stored, self.config.result_dict())
+                and self.store.get_meta("example_ids") == [e.id for e in self.examples])
+
+    def _same_model_files(self) -> bool:
+        """For a local or embedded model: the stored identity's file hashes still match (without loading)."""
+        if self.config.backend != "transformers":
+            return True
+        from ..models.loading import resolve
+
+        stored = self.store.get_meta("model_identity") or {}
+        _, _, ident = resolve(self.config.model)
+        return all(stored.get(k) == v for k, v in ident.items())
+
+    def pending(self) -> Pending:
+        """Counts of what the store holds against what this run needs (no model needed)."""
+        preds = self.store.predictions()
+        ids = [e.id for e in self.examples]
+        keys = {m.name: self.store.rationale_keys(m.name) for m in self.methods}
+        with_all = sum(all((eid, p) in keys[m.name] for m in self.methods for p in PURPOSES) for eid in ids)
+        masked = self.store.masked_keys(self.config.mask)
+        wanted = {(eid, m.name) for m in self.methods for eid in ids
+                  if (eid, "faithfulness") in keys[m.name] and eid in preds}  # every example gets a masked row (also one with no label)
+        return Pending(len(ids), sum(eid in preds for eid in ids), with_all, len(wanted & masked), len(wanted))
 
     @contextmanager
     def _timed(self, stage: str, items: int) -> Iterator[None]:
@@ -129,12 +235,17 @@ class Runner:
             self.store.add_stage_peak(stage, memory.peak_rss_mib())
 
     def run(self) -> RunResult:
-        self.classify()
-        self.extract_rationales()
-        self.mask_and_rescore()
-        peak = memory.process_peak_rss_mib()
-        self.store.set_meta(peak_rss_mib=max(peak, self.store.get_meta("peak_rss_mib", 0) or 0), finished=time.time())
-        return RunResult(self.run_dir, self.examples, self.store)
+        """Do what the store does not hold yet; the lock is released when done (or failed)."""
+        try:
+            if not self.nothing_to_do:
+                self.classify()
+                self.extract_rationales()
+                self.mask_and_rescore()
+                peak = memory.process_peak_rss_mib()
+                self.store.set_meta(peak_rss_mib=max(peak, self.store.get_meta("peak_rss_mib", 0) or 0), finished=time.time())
+        finally:
+            self._release()
+        return RunResult(self.run_dir, self.examples, self.store, self.nothing_to_do)
 
     # -- stage 1 -----------------------------------------------------------------------
     def classify(self) -> dict[str, LabelScores]:
@@ -287,9 +398,30 @@ def masked_row(eid: str, method: str, strategy: str, n_masked: int, sha: str, or
     return (eid, method, strategy, n_masked, sha, label, masked.predicted, flip, olp, mlp, op, mp, n_outside)
 
 
-def run(config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None) -> RunResult:
+def _remove_if_empty(run_dir: Path) -> None:
+    """Remove a run directory this run created and that holds no results: its lock file, a
+    store without examples and a request cache are removed, then the directory if empty."""
+    store = run_dir / STORE_NAME
+    try:
+        if store.exists():
+            check = ResultStore(store, readonly=True)
+            try:
+                if check.get_meta("example_ids") is not None:
+                    return
+            finally:
+                check.close()
+        for name in (LOCK_NAME, STORE_NAME, "requests.sqlite"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                (run_dir / (name + suffix)).unlink(missing_ok=True)
+        run_dir.rmdir()
+    except (OSError, ConfigError):
+        pass
+
+
+def run(config: RunConfig, backend: Any = None, loaded_model: Any = None, examples: Sequence[Example] | None = None,
+        wait: bool = False, notify: Callable[[str], None] | None = None) -> RunResult:
     """Python API: run (or resume) ``config``; returns the open store and examples.
 
     ``examples`` replaces the config's sample with a subset the caller chose (of the same
     dataset); a resumed run must be given the same subset."""
-    return Runner(config, backend=backend, loaded_model=loaded_model, examples=examples).run()
+    return Runner(config, backend=backend, loaded_model=loaded_model, examples=examples, wait=wait, notify=notify).run()

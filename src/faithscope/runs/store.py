@@ -31,14 +31,16 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from ..models.redact import redact_value
 from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff
 
 STORE_NAME = "results.sqlite"
 SCHEMA_VERSION = 3
-"""See the module doc; 3 also gave ``rationales`` ``parse_error`` (why a reply failed to parse) and ``skipped`` (TOP-VAR, k = 0)."""
+"""See the module doc; 3 also gave ``rationales`` ``parse_error`` (why a reply failed to parse) and
+``skipped`` (TOP-VAR, k = 0), stores the ALL-words baseline as method ``all-words`` (was ``all``) and
+keeps ``skipped_invalid``/``skipped_reasons`` in meta."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,17 +77,51 @@ def prompt_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class ResultStore:
-    """Read/write access to one run's results."""
+SQLITE_HEADER = b"SQLite format 3\x00"
 
-    def __init__(self, path: Path | str):
+
+def _move_aside_hint(path: Path) -> str:
+    return f"move it aside (mv {path} {path}.damaged) and rerun to start this run afresh"
+
+
+class ResultStore:
+    """Read/write access to one run's results.
+
+    Opening checks the file before anything is written: a file that is not SQLite, is
+    truncated or fails ``PRAGMA quick_check`` is refused with a :class:`StoreError` naming it
+    (never written into). ``readonly=True`` (reports) opens it through a ``mode=ro`` URI, so a
+    report works on a run directory it cannot write to."""
+
+    def __init__(self, path: Path | str, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._check_schema()
-        self.db.executescript(SCHEMA)
+        self.readonly = readonly
+        existed = self.path.exists()
+        if existed:
+            check_store_file(self.path)
+        elif readonly:
+            raise StoreError(f"{self.path}: no result store here")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db: sqlite3.Connection | None = None
+        try:
+            db = _connect(self.path, readonly)
+            if existed:
+                _quick_check(db, self.path)
+            if not readonly:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(SCHEMA)
+        except (sqlite3.DatabaseError, StoreError) as e:
+            if db is not None:
+                db.close()
+            raise (e if isinstance(e, StoreError) else _store_error(self.path, e)) from None
+        self.db = db
+        if existed:
+            try:
+                self.check_schema()
+            except StoreError:
+                db.close()
+                raise
 
     def _check_schema(self) -> None:
         """Refuse a store written with another schema version: its rows would be mixed with new ones."""
@@ -102,24 +138,22 @@ class ResultStore:
         return cls(Path(run_dir) / STORE_NAME)
 
     @classmethod
-    def open_existing(cls, run_dir: Path | str) -> "ResultStore":
+    def open_existing(cls, run_dir: Path | str, readonly: bool = True) -> "ResultStore":
+        """The store of an existing run; read-only unless ``readonly=False``."""
         path = Path(run_dir) / STORE_NAME
         if not path.is_file():
             raise ConfigError(f"{run_dir}: no {STORE_NAME} here; is this a faithscope run directory?")
-        store = cls(path)
-        try:
-            store.check_schema()
-        except ConfigError:
-            store.close()
-            raise
-        return store
+        return cls(path, readonly=readonly)
 
     def check_schema(self) -> None:
-        """Refuse a store written with another schema version (its rows would be mixed)."""
+        """Refuse a store written with another schema version: its rows would be mixed with new
+        ones (resume) or lack columns this version reads (report)."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            return
         stored = self.get_meta("schema")
         if stored is not None and stored != SCHEMA_VERSION:
-            raise ConfigError(f"{self.path}: written with result-store schema {stored}, this faithscope uses {SCHEMA_VERSION}; "
-                              "rerun into a new --output-dir (old results are not mixed with new ones)")
+            raise StoreError(f"{self.path}: written by another faithscope version (result-store schema {stored}, this one writes "
+                             f"{SCHEMA_VERSION}); rerun into a new --output-dir (old results are not mixed with new ones)")
 
     def close(self) -> None:
         self.db.close()
@@ -280,3 +314,60 @@ class ResultStore:
 
     def epochs(self) -> dict[int, dict[str, Any]]:
         return {e: json.loads(s) for e, s in self.db.execute("SELECT epoch, summary FROM epochs ORDER BY epoch")}
+
+
+def _open_checked(target: str | Path, uri: bool) -> sqlite3.Connection:
+    db = sqlite3.connect(target, uri=uri, timeout=30)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if not readonly:
+        return _open_checked(path, uri=False)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        # no WAL file: no connection is writing; read without creating -wal/-shm files, so
+        # that a refused (or reported) store's directory stays exactly as it was
+        return _open_checked(uri + "&immutable=1", uri=True)
+    try:
+        return _open_checked(uri, uri=True)
+    except sqlite3.OperationalError as e:
+        if "unable to open" not in str(e) and "readonly" not in str(e):
+            raise
+        # a WAL store in a directory we cannot write to: SQLite cannot create the -shm file;
+        # nothing can be writing there either, so read it as immutable
+        return _open_checked(uri + "&immutable=1", uri=True)
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse a ``results.sqlite`` that is not a readable SQLite file (without opening it for
+    writing): not a regular file, unreadable, or with a foreign header. An empty file is a new
+    store (SQLite's own reading of it)."""
+    if not path.is_file():
+        raise StoreError(f"{path}: not a file; {_move_aside_hint(path)}")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read the result store ({e.strerror})") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path}: not a faithscope result store (not an SQLite file); {_move_aside_hint(path)}")
+
+
+def _quick_check(db: sqlite3.Connection, path: Path) -> None:
+    rows = db.execute("PRAGMA quick_check").fetchall()
+    if [r[0] for r in rows] != ["ok"]:
+        found = " ".join(str(r[0]) for r in rows[:3]).replace("\n", " ")
+        raise StoreError(f"{path}: damaged result store (quick_check: {found[:200]}); {_move_aside_hint(path)}")
+
+
+def _store_error(path: Path, e: sqlite3.DatabaseError) -> StoreError:
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+        return StoreError(f"{path}: cannot write the result store ({msg}); check the permissions of {path.parent} or use another --output-dir")
+    return StoreError(f"{path}: damaged result store ({msg}); {_move_aside_hint(path)}")

@@ -176,7 +176,7 @@
       }
       tr.appendChild(th);
       var td = el("td");
-      if (x && m !== "all") { td.appendChild(wordsLine(ex, x, human)); }
+      if (x && m !== "all" && m !== "all-words") { td.appendChild(wordsLine(ex, x, human)); }
       if (x && x.r !== undefined) {
         var d = el("details", "reply"); d.appendChild(el("summary", null, "raw reply" + (x.nf ? " \u00b7 not in input: " + x.nf.join(", ") : "")));
         d.appendChild(el("pre", null, x.r)); td.appendChild(d);
@@ -193,7 +193,7 @@
         var e = ep.x[ex.id];
         if (!e) { return; }
         methodsFor(r).forEach(function (m, j) {
-          if (m === "human" || m === "all") { return; }
+          if (m === "human" || m === "all" || m === "all-words") { return; }
           var x = e.m[m] ? e.m[m].a : null, mx = e.m[m] ? e.m[m].x : null;
           if (!x && !mx) { return; }
           var tr = el("tr"); tr.setAttribute("data-epoch", ep.epoch);
