@@ -1,0 +1,49 @@
+"""A small demo plan for sweep tests: cheap methods, a handful of examples."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+DEMO_PLAN = '''
+[[models]]
+name = "small"
+params = 135000000
+tuned = "instruction"
+partner = "small-pre"
+
+[[models]]
+name = "small-pre"
+params = 135000000
+tuned = "pretrained"
+prompt_format = "chat"
+
+[[datasets]]
+name = "demo4"
+dataset = "demo"
+n = 4
+
+[[datasets]]
+name = "demo5"
+dataset = "demo"
+n = 5
+seed = 1
+
+[[evaluations]]
+kind = "rationales"
+methods = ["random", "human"]
+
+[options]
+batch_size = 1
+'''
+
+
+def store_rows(run_dir: Path) -> dict[str, list[Any]]:
+    """Every result row of a run (predictions, rationales, masked), sorted, for comparisons."""
+    out = {}
+    with sqlite3.connect(run_dir / "results.sqlite") as c:
+        out["predictions"] = sorted(c.execute("SELECT example_id, labels, logprobs, predicted FROM predictions").fetchall())
+        out["rationales"] = sorted(c.execute("SELECT example_id, method, purpose, target_label, positions, draws FROM rationales").fetchall())
+        out["masked"] = sorted(c.execute("SELECT example_id, method, strategy, n_masked, predicted, flipped, masked_logprob FROM masked").fetchall())
+    return out
