@@ -219,8 +219,8 @@ def sweep(
         typer.echo(f"{o.status:8} {o.name}" + (f": {o.error}" if o.error else ""))
     if result.composed is not None:
         typer.echo(f"composed tables and plots in {result.composed.out_dir}; open {result.composed.files['html'][0]}")
-    if result.failed:
-        raise typer.Exit(1)
+    if result.failed:  # sys.exit: typer.Exit is swallowed by main()'s standalone_mode=False
+        sys.exit(1)
 
 
 @list_app.command("methods")

@@ -20,14 +20,14 @@ tuned = "pretrained"
 prompt_format = "chat"
 
 [[datasets]]
-name = "demo4"
+name = "demo2"
 dataset = "demo"
-n = 4
+n = 2
 
 [[datasets]]
-name = "demo5"
+name = "demo3"
 dataset = "demo"
-n = 5
+n = 3
 seed = 1
 
 [[evaluations]]
@@ -35,8 +35,12 @@ kind = "rationales"
 methods = ["random", "human"]
 
 [options]
-batch_size = 1
+batch_size = 8
 '''
+
+#: One model, one dataset: a single cheap cell.
+ONE_CELL_PLAN = DEMO_PLAN.replace('partner = "small-pre"\n', '').split('[[models]]\nname = "small-pre"')[0] + '[[datasets]]' + DEMO_PLAN.split('[[datasets]]')[1] + \
+    '[[evaluations]]' + DEMO_PLAN.split('[[evaluations]]')[1]
 
 
 def store_rows(run_dir: Path) -> dict[str, list[Any]]:

@@ -160,3 +160,19 @@ def test_changed_setting_new_cell_dir(tmp_path):
     d = build_cells(parse_plan(DEMO + "\n[options]\nbatch_size = 2\n"), tmp_path)[0]  # speed only: same cell
     assert len({a.dir, b.dir, c.dir}) == 3
     assert d.dir == a.dir
+
+
+def test_cli_dry_run_and_bad_plan(tmp_path, capsys):
+    from faithscope.cli import main
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(DEMO, encoding="utf-8")
+    main(["sweep", str(plan), "--dry-run", "--output-dir", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert out.startswith("new      m__demo__rationales") and "1 cells: 0 done, 0 partial, 1 new" in out
+    assert not (tmp_path / "out").exists()  # a dry run creates nothing
+    plan.write_text(DEMO.replace('"rationales"', '"counterfactual"'), encoding="utf-8")
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", str(plan), "--dry-run"])
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err_lines) == 1 and "not available in this version" in err_lines[0]
