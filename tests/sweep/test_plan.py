@@ -176,3 +176,11 @@ def test_cli_dry_run_and_bad_plan(tmp_path, capsys):
         main(["sweep", str(plan), "--dry-run"])
     err_lines = capsys.readouterr().err.strip().splitlines()
     assert e.value.code == 2 and len(err_lines) == 1 and "not available in this version" in err_lines[0]
+
+
+def test_index_page_escapes_names(tmp_path):
+    from faithscope.sweep.compose import write_index
+
+    cells = build_cells(parse_plan(DEMO.replace('name = "m"', 'name = "<script>x</script>"')), tmp_path)
+    page = write_index(tmp_path, cells, {cells[0].name: "new"}, {}, []).read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
