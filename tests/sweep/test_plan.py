@@ -181,6 +181,6 @@ def test_cli_dry_run_and_bad_plan(tmp_path, capsys):
 def test_index_page_escapes_names(tmp_path):
     from faithscope.sweep.compose import write_index
 
-    cells = build_cells(parse_plan(DEMO.replace('name = "m"', 'name = "<script>x</script>"')), tmp_path)
+    cells = build_cells(parse_plan(DEMO.replace('name = "m"', 'name = "<b>x&y"')), tmp_path)
     page = write_index(tmp_path, cells, {cells[0].name: "new"}, {}, []).read_text(encoding="utf-8")
-    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<b>x" not in page and "&lt;b&gt;x&amp;y" in page
