@@ -311,6 +311,37 @@ def finetune(
                f"full report: faithscope report {config.output_dir}")
 
 
+@app.command()
+def sweep(
+    plan: Path = typer.Argument(..., help="Plan TOML: [[models]], [[datasets]], [[evaluations]] (docs/sweeps.md)."),
+    executor: str = typer.Option("local", help="local (cells in turn, each model loaded once) | ray (one Ray task per cell)"),
+    output_dir: Path = typer.Option(Path("runs/sweep"), help="Sweep directory (cells/ and the composed tables); rerun to resume."),
+    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, fever/, medical_bios/."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and which are done, partial or new; run nothing."),
+    fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed cell (default: report it and go on)."),
+    ray_address: Optional[str] = typer.Option(None, help="--executor ray: address of an existing cluster (default: a local instance)."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Run a plan of models x datasets x evaluations; compose tables, scaling plots, index.html."""
+    from .sweep import dry_run as dry_run_api, load_plan, run_sweep
+
+    parsed = load_plan(plan, data_dir)
+    if dry_run:
+        listed = dry_run_api(parsed, output_dir)
+        for cell, status in listed:
+            typer.echo(f"{status:8} {cell.name:50} {cell.dir}")
+        counts = {s: sum(1 for _, st in listed if st == s) for s in ("done", "partial", "new")}
+        typer.echo(f"{len(listed)} cells: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        return
+    result = run_sweep(parsed, output_dir, executor, fail_fast, ray_address, progress)
+    for o in result.outcomes:
+        typer.echo(f"{o.status:8} {o.name}" + (f": {o.error}" if o.error else ""))
+    if result.composed is not None:
+        typer.echo(f"composed tables and plots in {result.composed.out_dir}; open {result.composed.files['html'][0]}")
+    if result.failed:  # sys.exit: typer.Exit is swallowed by main()'s standalone_mode=False
+        sys.exit(1)
+
+
 @list_app.command("methods")
 def list_methods_cmd() -> None:
     """Rationale methods, with what each does."""
