@@ -152,10 +152,11 @@ def run(
     )
     config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")
     result = run_api(config, wait=wait, notify=lambda line: typer.echo(line, err=True))
+    result.store.close()  # checkpoint the WAL now, not when the object is collected (a later reader would see the file change)
     _report([result.run_dir], None, write=report)
 
 
-@app.command()
+@app.command(short_help="Counterfactual tests of self-explanations (CT, CCT, phi-CCT, TPR/FPR); resumable.")
 def counterfactual(
     dataset: str = typer.Option("demo", help="esnli | comve | ecqa | fever | medical_bios | demo"),
     data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, comve/, ecqa/, ... (or set FAITHSCOPE_DATA)."),
@@ -311,7 +312,7 @@ def finetune(
                f"full report: faithscope report {config.output_dir}")
 
 
-@app.command()
+@app.command(short_help="Run a plan of models x datasets x evaluations; compose tables, scaling plots, index.html.")
 def sweep(
     plan: Path = typer.Argument(..., help="Plan TOML: [[models]], [[datasets]], [[evaluations]] (docs/sweeps.md)."),
     executor: str = typer.Option("local", help="local (cells in turn, each model loaded once) | ray (one Ray task per cell)"),

@@ -47,6 +47,7 @@ def demo():
     return loaded.examples, load_task(loaded.task)
 
 
+@pytest.mark.slow  # ~100 s on 2 cores: a one-step-at-a-time IG loop; the Captum equivalence test stays in the default suite
 def test_method_equals_direct_ig_in_the_paper_convention(backend, loaded_model, demo):
     examples, task = demo
     prompts = PromptBuilder(task, backend)

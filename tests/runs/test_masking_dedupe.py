@@ -73,7 +73,7 @@ def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, back
     assert all(len(p.others) == 1 and p.others[0].kind == "kept" for p in plans.values())  # unscored methods: sufficiency only
     kept = {key: runner.prompts.classification(examples[key[0]], p.others[0].drop).text for key, p in plans.items()}
     originals = {runner.prompts.classification(e).text for e in examples.values()}
-    assert {kept[(eid, "all")] for eid in examples} == originals
+    assert {kept[(eid, "all-words")] for eid in examples} == originals
     for eid in examples:
         assert rationales[(eid, "human")].positions == rationales[(eid, "human_twin")].positions
         assert texts[(eid, "human")] == texts[(eid, "human_twin")] != texts[(eid, "all-words")]
@@ -106,7 +106,7 @@ def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, back
     kept_rows = {(r["example_id"], r["method"]): r for r in store.perturbed("delete") if r["kind"] == "kept"}
     assert set(kept_rows) == set(rationales) and len(store.perturbed("delete")) == len(rationales)
     for (eid, method), row in kept_rows.items():
-        if method == "all":
+        if method == "all-words":
             alone = preds[eid]
         else:
             alone = backend.score_labels([kept[(eid, method)]], verbal)[0]

@@ -25,7 +25,7 @@ from faithscope.runs.runner import Runner, load_examples
 from faithscope.tasks import load_task
 from faithscope.tasks.render import classification_prompt
 
-METHODS = ("human", "saliency", "all")
+METHODS = ("human", "saliency", "all-words")
 
 
 class CountingBackend:
@@ -90,14 +90,14 @@ def test_truncated_run_warns_excludes_counts_and_dedupes(truncated_run, backend,
 
     masked = {r["method"]: r for r in store.masked("delete")}
     assert (masked["human"]["n_masked"], masked["human"]["n_outside"]) == (len(ex.rationale - cut), 2)
-    assert (masked["all"]["n_masked"], masked["all"]["n_outside"]) == (len(visible), len(cut))
+    assert (masked["all-words"]["n_masked"], masked["all-words"]["n_outside"]) == (len(visible), len(cut))
     assert masked["saliency"]["n_outside"] == 0  # attribution never selects an unseen word
 
     rows = store.perturbed("delete")
     kinds = {}
     for r in rows:
         kinds.setdefault(r["method"], []).append((r["kind"], r["fraction"]))
-    assert sorted(kinds["human"]) == sorted(kinds["all"]) == [("kept", 1.0)]  # unscored: sufficiency only
+    assert sorted(kinds["human"]) == sorted(kinds["all-words"]) == [("kept", 1.0)]  # unscored: sufficiency only
     assert sorted(kinds["saliency"]) == sorted([("kept", 1.0)] + [(k, b) for b in (0.01, 0.05, 0.1, 0.2, 0.5) for k in ("aopc_kept", "aopc_removed")])
     verbal = runner.prompts.verbalizers()
     j = preds[ex.id].labels.index(preds[ex.id].predicted)
@@ -113,7 +113,10 @@ def test_truncated_run_warns_excludes_counts_and_dedupes(truncated_run, backend,
     # rerun: nothing is scored again
     before = store.timings()["masking"][1]
     counting.calls.clear()
-    Runner(cfg, backend=counting).mask_and_rescore()
+    runner.release()  # the stages ran one by one: hand the directory's lock to the rerun
+    again = Runner(cfg, backend=counting)
+    again.mask_and_rescore()
+    again.release()
     assert counting.calls == [] and store.timings()["masking"][1] == before
 
 
@@ -131,7 +134,7 @@ def test_truncation_counts_reach_summary_and_tables(truncated_run):
     assert any("2 human-rationale words" in n for n in table2([rt]).notes)
     assert {r["human_words_outside_window"] for r in records_table2([rt])} == {2}
     t4 = {r.method: r for r in rt.faithfulness}
-    assert (t4["human"].outside_window, t4["all"].outside_window, t4["saliency"].outside_window) == (2, len(cut), 0)
+    assert (t4["human"].outside_window, t4["all-words"].outside_window, t4["saliency"].outside_window) == (2, len(cut), 0)
     assert t4["saliency"].n_aopc == 1 and t4["human"].n_aopc == 0
     rec = {r["method"]: r for r in records_table4([rt])}
     assert rec["human"]["rationale_words_outside_window"] == 2

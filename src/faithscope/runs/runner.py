@@ -191,6 +191,11 @@ class Runner:
                 _remove_if_empty(self.run_dir)
             raise
 
+    def release(self) -> None:
+        """Release the run directory's lock (done by :meth:`run`; for callers that run the
+        stages one by one)."""
+        self._release()
+
     def _release(self) -> None:
         if self._lock is not None:
             self._lock.release()
