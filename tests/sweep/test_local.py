@@ -84,6 +84,7 @@ def test_partial_cell_is_listed_then_finished(tmp_path, counting_loader, loaded_
     runner = Runner(cell.config, loaded_model=loaded_model)
     runner.classify()  # cut short after label scoring, as a killed run leaves it
     runner.store.close()
+    runner.release()  # as a killed run leaves it: the lock goes with the process
     assert [s for _, s in dry_run(plan, out)] == ["partial"]
     result = run_sweep(plan, out, progress=False, compose_outputs=False)
     assert [o.status for o in result.outcomes] == ["done"] and cell.status() == "done"
