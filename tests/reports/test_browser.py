@@ -12,6 +12,7 @@ expectation is computed here from the result store, independently of the page's 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,8 @@ def test_explorer_shows_every_example_and_logs_no_error(browser, demo_run, tmp_p
     assert len(human_words) >= len(examples[0]["human"])
     assert "Target: probability" in browser.find_element(By.CSS_SELECTOR, "#fs-explorer .legend").text
     assert _errors(browser) == []
-    shot = tmp_path_factory.getbasetemp() / "explorer.png"
+    # a fixed path can be asked for (pytest keeps only its last 3 temp folders)
+    shot = Path(os.environ.get("FAITHSCOPE_SCREENSHOT") or tmp_path_factory.getbasetemp() / "explorer.png")
     browser.execute_script("document.getElementById('explorer').scrollIntoView()")
     browser.save_screenshot(str(shot))
     print(f"\nexplorer screenshot: {shot}")
