@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ConfigError, DataError
 
@@ -115,3 +115,23 @@ class SeenIds:
             where = f"line {first_line}" if first_path == str(path) else f"{first_path}, line {first_line}"
             raise DataError(str(path), line, self.field, f"duplicate {self.field} {example_id!r} (first on {where})")
         self.first[example_id] = (str(path), line)
+
+
+def csv_records(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(physical line where the record starts, fields)`` of each non-empty record of a
+    ``csv.reader`` (after its header, if the caller read one): quoted fields may span lines,
+    so the start line is tracked from ``reader.line_num``; a CSV syntax error is a DataError."""
+    import csv
+
+    line = reader.line_num  # last physical line consumed; the next record starts after it
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise DataError(str(path), reader.line_num, None, f"bad CSV: {e}") from None
+        line = reader.line_num
+        if row and row != [""]:
+            yield start, row

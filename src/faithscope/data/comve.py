@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, check_words, csv_records, dataset_dir, emit, read_text, source_name
 from .words import split_words
 
 LABELS = ("1", "2")
@@ -29,20 +29,7 @@ REASONS_FILE = "subtaskC_gold_answers.csv"
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
     """(physical line of the record's start, fields) for each non-empty CSV record."""
-    reader = csv.reader(read_text(path).splitlines(keepends=True))
-    out: list[tuple[int, list[str]]] = []
-    line = 0
-    while True:
-        start = line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return out
-        except csv.Error as e:
-            raise DataError(str(path), reader.line_num, None, f"bad CSV: {e}") from None
-        line = reader.line_num
-        if row and row != [""]:
-            out.append((start, row))
+    return list(csv_records(csv.reader(read_text(path).splitlines(keepends=True)), path))
 
 
 def load(

@@ -17,7 +17,7 @@ import os
 
 from ..errors import DataError
 from ..types import Example
-from .common import ErrorHandler, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, check_words, csv_records, dataset_dir, emit, read_text, source_name
 from .words import split_words
 
 LABELS = ("A", "B", "C", "D", "E")
@@ -49,18 +49,7 @@ def load(
         if name not in col:
             raise DataError(str(path), 1, name, "missing column in the header")
     examples: list[Example] = []
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise DataError(str(path), reader.line_num, None, f"bad CSV: {e}") from None
-        line = reader.line_num
-        if not row or row == [""]:
-            continue
+    for start, row in csv_records(reader, path):
         try:
             if len(row) != len(header):
                 raise DataError(str(path), start, None, f"expected {len(header)} fields, found {len(row)}")

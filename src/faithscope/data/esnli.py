@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from .common import ErrorHandler, SeenIds, check_label, check_words, dataset_dir, emit, read_text, source_name
+from .common import ErrorHandler, SeenIds, check_label, check_words, csv_records, dataset_dir, emit, read_text, source_name
 from .words import parse_marked, split_words
 
 LABELS = ("entailment", "contradiction", "neutral")
@@ -75,18 +75,7 @@ def read_highlights_csv(path: Path, *, on_error: ErrorHandler | None = None, min
                           f"(this file has {len(annotators)} annotators), got {min_annotators!r}")
 
     examples: list[Example] = []
-    line = reader.line_num  # last physical line consumed; the next record starts after it
-    while True:
-        start = line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            raise DataError(str(path), reader.line_num, None, f"bad CSV: {e}") from None
-        line = reader.line_num
-        if not row or row == [""]:
-            continue
+    for start, row in csv_records(reader, path):
         try:
             examples.append(_parse_row(row, col, annotators, path, start, min_annotators))
         except DataError as e:
