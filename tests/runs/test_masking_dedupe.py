@@ -10,7 +10,6 @@ equal those obtained by scoring every rationale's masked prompt on its own.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
 
 import pytest
 
@@ -29,28 +28,13 @@ class HumanTwin(Human):
         return [replace(r, method=self.name) for r in super().explain(requests, ctx)]
 
 
-class CountingBackend:
-    """The real backend, recording every prompt sent to ``score_labels``."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.calls: list[list[str]] = []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def score_labels(self, prompts: Sequence[str], verbalizers):
-        self.calls.append(list(prompts))
-        return self.inner.score_labels(prompts, verbalizers)
-
-
 @pytest.fixture
 def twin_registered(monkeypatch):
     monkeypatch.setitem(REGISTRY, HumanTwin.name, HumanTwin)
 
 
-def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, backend, twin_registered):
-    counting = CountingBackend(backend)
+def test_identical_masked_prompts_scored_once_with_same_flip_rows(tmp_path, backend, twin_registered, counting_backend):
+    counting = counting_backend(backend)
     # batch_size=1: masking takes 4 rationales per chunk (human, twin, all of example 1 and
     # human of example 2, ...), so twins meet both within a chunk and across chunks (the
     # second one then comes from the store's scored prompts)

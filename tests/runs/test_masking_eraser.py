@@ -13,7 +13,6 @@ from __future__ import annotations
 from faithscope.metrics import get_metric
 
 import logging
-from typing import Sequence
 
 import pytest
 
@@ -28,23 +27,8 @@ from faithscope.tasks.render import classification_prompt
 METHODS = ("human", "saliency", "all-words")
 
 
-class CountingBackend:
-    """The real backend, recording every prompt sent to ``score_labels``."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.calls: list[list[str]] = []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def score_labels(self, prompts: Sequence[str], verbalizers):
-        self.calls.append(list(prompts))
-        return self.inner.score_labels(prompts, verbalizers)
-
-
 @pytest.fixture(scope="module")
-def truncated_run(tmp_path_factory, backend):
+def truncated_run(tmp_path_factory, backend, counting_backend):
     base = RunConfig(dataset="demo", n=1, first=True, methods=METHODS, output_dir=str(tmp_path_factory.mktemp("trunc") / "run"), batch_size=1, progress=False)
     (ex,), _, _ = load_examples(base)
     assert ex.id == "demo-01" and {7, 9, 12} <= ex.rationale  # walking, dog, harbour.
@@ -52,7 +36,7 @@ def truncated_run(tmp_path_factory, backend):
     cut = frozenset(range(9, len(ex.fields["premise"])))
     max_length = backend.count_tokens(classification_prompt(load_task("demo"), ex, delete=cut).text) + 8
     cfg = RunConfig(**{**base.__dict__, "max_length": max_length})
-    counting = CountingBackend(backend)
+    counting = counting_backend(backend)
     runner = Runner(cfg, backend=counting)
     return runner, counting, ex, cut, cfg
 
