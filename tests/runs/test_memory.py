@@ -13,6 +13,7 @@ from faithscope.runs.store import ResultStore
 
 PROBE = """
 import json, numpy as np
+from faithscope.runs import memory
 big = np.ones(300 * 2 ** 20 // 8)  # 300 MiB, touched
 before = memory.peak_rss_mib()
 del big
