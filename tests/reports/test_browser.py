@@ -28,6 +28,7 @@ from faithscope.runs.store import ResultStore
 from .conftest import build_store
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -73,7 +74,19 @@ def _errors(driver) -> list[dict[str, Any]]:
 
 
 def _shown(driver) -> list[str]:
-    return [e.get_attribute("data-ex-id") for e in driver.find_elements(By.CSS_SELECTOR, "#fs-explorer .ex")]
+    """Ids of the shown cards, read in one script call: the explorer re-renders its list on each
+    keystroke, so element handles fetched one by one can go stale between two reads."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#fs-explorer .ex')).map(e => e.getAttribute('data-ex-id'))")
+
+
+def _until_shown(driver, expected: list[str]) -> None:
+    """Wait until the shown cards are ``expected``; on timeout fail with what was shown."""
+    try:
+        WebDriverWait(driver, 5).until(lambda d: _shown(d) == expected)
+    except TimeoutException:
+        pass
+    assert _shown(driver) == expected
 
 
 def _select(driver, name: str, value: str) -> None:
@@ -127,12 +140,12 @@ def test_filters_show_the_matching_examples(browser, demo_run):
     _open(browser, html)
     gold = examples[0]["label"]
     _select(browser, "gold", gold)
-    assert _shown(browser) == [e["id"] for e in examples if e["label"] == gold]
+    _until_shown(browser, [e["id"] for e in examples if e["label"] == gold])
     _select(browser, "correct", "no")
-    assert _shown(browser) == [e["id"] for e in examples if e["label"] == gold and preds[e["id"]].predicted != gold]
+    _until_shown(browser, [e["id"] for e in examples if e["label"] == gold and preds[e["id"]].predicted != gold])
     _select(browser, "gold", "")
     _select(browser, "correct", "yes")
-    assert _shown(browser) == [e["id"] for e in examples if preds[e["id"]].predicted == e["label"]]
+    _until_shown(browser, [e["id"] for e in examples if preds[e["id"]].predicted == e["label"]])
     _select(browser, "correct", "")
     # search over the text: a word of the third example only
     words = [w for ws in examples[2]["fields"].values() for w in ws]
@@ -140,7 +153,7 @@ def test_filters_show_the_matching_examples(browser, demo_run):
     word = next(w for w in sorted(words, key=len, reverse=True) if sum(w.lower() in o for o in others) == 1)
     box = browser.find_element(By.CSS_SELECTOR, '#fs-explorer input[data-ctl="q"]')
     box.send_keys(word)
-    WebDriverWait(browser, 5).until(lambda d: _shown(d) == [examples[2]["id"]])
+    _until_shown(browser, [examples[2]["id"]])
     assert _errors(browser) == []
 
 
