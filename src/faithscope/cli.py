@@ -384,14 +384,15 @@ def list_datasets_cmd() -> None:
 
 @list_app.command("models")
 def list_models_cmd() -> None:
-    """The embedded default and the kinds of model faithscope loads."""
-    from .models.embedded import EMBEDDED_DESCRIPTION, embedded_gguf_path
+    """The packaged models (the embedded default first) and the kinds of model faithscope loads."""
+    from .models.packaged import describe, packaged_names, where
 
-    try:
-        where = str(embedded_gguf_path())
-    except FaithscopeError as e:
-        where = f"not installed ({e})"
-    typer.echo(f"embedded       {EMBEDDED_DESCRIPTION}\n               file: {where}")
+    for name in packaged_names():
+        try:
+            location = where(name)
+        except FaithscopeError as e:
+            location = f"not installed ({e})"
+        typer.echo(f"{name:14} {describe(name)}\n               file: {location}")
     typer.echo("<hub id>       any Hugging Face causal LM (--model ID [--gguf-file F] [--adapter DIR])")
     typer.echo("<directory>    a local model directory (same options)")
     typer.echo("--backend openai --base-url URL --model NAME   a model behind an OpenAI-compatible server (no gradients)")
