@@ -48,13 +48,13 @@ def _table_lines(path: Path, names: tuple[str, ...]) -> dict[str, str]:
 
 def test_cli_run_on_a_user_jsonl_with_a_user_task_file(tmp_path, capsys, embedded):
     out = tmp_path / "reviews"
+    # no prompting method: generation is the slow part on a shared CPU, and prompting is covered on the demo set
     code, stdout, err = run_cli(["run", "--data-file", REVIEWS, "--task", TASK, "-n", 4, "--methods",
-                                 "prompt-topk,input_x_gradient,random,human,all-words", "--max-new-tokens", 24,
-                                 "--output-dir", out, "--no-progress"], capsys)
+                                 "attention,input_x_gradient,random,human,all-words", "--output-dir", out, "--no-progress"], capsys)
     assert code == 0, err
     assert "accuracy" in stdout
     report = out / "report"
-    rows = _table_lines(report / "table2_alignment.md", ("Human", "Random", "Input×Gradient"))
+    rows = _table_lines(report / "table2_alignment.md", ("Human", "Random", "Input×Gradient", "Attention"))
     assert "| 100" in rows["Human"].replace(" 100.00", " 100")  # the human rationale aligns perfectly with itself
     assert (report / "table4_faithfulness.md").is_file()
     _table_lines(report / "table4_faithfulness.md", ("All", "Input×Gradient"))
@@ -79,12 +79,12 @@ def test_cli_run_on_an_eraser_directory_and_a_changed_task_file_is_refused(tmp_p
     shutil.copy(TASK, task)
     out = tmp_path / "eraser"
     args = ["run", "--dataset", "eraser", "--data-dir", ERASER_DIR, "--task", task, "-n", 4,
-            "--methods", "input_x_gradient,random,human,all-words", "--output-dir", out, "--no-progress"]
+            "--methods", "random,human,all-words", "--output-dir", out, "--no-progress"]
     code, stdout, err = run_cli(args, capsys)
     assert code == 0, err
-    rows = _table_lines(out / "report" / "table2_alignment.md", ("Human", "Input×Gradient"))
+    rows = _table_lines(out / "report" / "table2_alignment.md", ("Human", "Random"))
     assert "100" in rows["Human"]
-    _table_lines(out / "report" / "table4_faithfulness.md", ("Human", "Input×Gradient"))
+    _table_lines(out / "report" / "table4_faithfulness.md", ("Human", "All"))
     # the same command again: nothing to do, no model needed
     code, _, err = run_cli(args, capsys)
     assert code == 0 and "nothing to do" in err
@@ -102,7 +102,7 @@ def test_task_check_renders_each_prompt_with_a_real_record(capsys, embedded):
     assert f"task 'sentiment' ({TASK}) is valid" in out
     ids = embedded.tokenizer(" positive", add_special_tokens=False).input_ids
     assert f"label 'positive': verbalizer ' positive' -> tokens {list(ids)}" in out
-    assert f"example: {REVIEWS}, line 1; label 'positive'; human rationale: 4:quickly, 7:lovely" in out
+    assert f"example: {REVIEWS}, line 1; label 'positive'; human rationale: 3:quickly, 6:lovely" in out
     assert f'--- classification prompt' in out and f'Review: "{first}"\n\nDecide whether' in out
     assert f'Review: "{first}" Label: positive\n\nIdentify the top 2 most important words' in out  # k = 2 marked words
     assert "Label: positive\n\n--- unbound" in out  # attribution prompt ends with the target verbalizer
@@ -125,7 +125,7 @@ def test_list_tasks_shows_builtin_and_given_ones_with_paths(capsys, monkeypatch,
     (["run", "--dataset", "eraser", "--data-dir", EXAMPLES, "--task", TASK], "test.jsonl: file not found; an ERASER directory holds"),
     (["run", "--data-file", REVIEWS, "--task", "nope.toml"], "--task nope.toml: task file not found"),
     (["run", "--data-file", REVIEWS, "--task", "nosuchtask"], "unknown task 'nosuchtask'"),
-    (["run", "--data-file", REVIEWS, "--task", "fever"], "field 'claim': missing field"),
+    (["run", "--data-file", REVIEWS, "--task", "fever"], "field 'review_marked': no task field 'review' to mark; the fields are claim, evidence"),
     (["run", "--dataset", "fever", "--task", TASK], "task 'sentiment' has fields ['review'] but dataset 'fever' gives ['claim', 'evidence']"),
     (["run", "--split", "val"], "--split chooses the file of an ERASER directory"),
     (["run", "--data-file", "data.txt", "--task", TASK], "unknown extension '.txt'"),

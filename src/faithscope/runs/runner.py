@@ -77,7 +77,10 @@ def resolve_run_task(config: RunConfig) -> Task:
     if config.data_file:
         from ..models.loading import file_sha256
 
+        from ..data.user_file import file_format
+
         data = Path(config.data_file).expanduser()
+        file_format(data)  # an unknown extension is named before a missing file
         if not data.is_file():
             raise ConfigError(f"--data-file {config.data_file}: file not found")
         config.data_sha256 = file_sha256(data)
