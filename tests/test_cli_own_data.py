@@ -50,11 +50,11 @@ def test_cli_run_on_a_user_jsonl_with_a_user_task_file(tmp_path, capsys, embedde
     out = tmp_path / "reviews"
     # no prompting method: generation is the slow part on a shared CPU, and prompting is covered on the demo set
     code, stdout, err = run_cli(["run", "--data-file", REVIEWS, "--task", TASK, "-n", 4, "--methods",
-                                 "attention,input_x_gradient,random,human,all-words", "--output-dir", out, "--no-progress"], capsys)
+                                 "input_x_gradient,random,human,all-words", "--output-dir", out, "--no-progress"], capsys)
     assert code == 0, err
     assert "accuracy" in stdout
     report = out / "report"
-    rows = _table_lines(report / "table2_alignment.md", ("Human", "Random", "Input×Gradient", "Attention"))
+    rows = _table_lines(report / "table2_alignment.md", ("Human", "Random", "Input×Gradient"))
     assert "| 100" in rows["Human"].replace(" 100.00", " 100")  # the human rationale aligns perfectly with itself
     assert (report / "table4_faithfulness.md").is_file()
     _table_lines(report / "table4_faithfulness.md", ("All", "Input×Gradient"))
