@@ -75,9 +75,8 @@ def resolve_run_task(config: RunConfig) -> Task:
     task = resolve_task(config.task, config.task_dir)
     config.task_path, config.task_sha256 = str(Path(task.path).resolve()), task.sha256
     if config.data_file:
-        from ..models.loading import file_sha256
-
         from ..data.user_file import file_format
+        from ..models.loading import file_sha256
 
         data = Path(config.data_file).expanduser()
         file_format(data)  # an unknown extension is named before a missing file
