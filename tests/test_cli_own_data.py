@@ -103,7 +103,7 @@ def test_task_check_renders_each_prompt_with_a_real_record(capsys, embedded):
     ids = embedded.tokenizer(" positive", add_special_tokens=False).input_ids
     assert f"label 'positive': verbalizer ' positive' -> tokens {list(ids)}" in out
     assert f"example: {REVIEWS}, line 1; label 'positive'; human rationale: 3:quickly, 6:lovely" in out
-    assert f'--- classification prompt' in out and f'Review: "{first}"\n\nDecide whether' in out
+    assert '--- classification prompt' in out and f'Review: "{first}"\n\nDecide whether' in out
     assert f'Review: "{first}" Label: positive\n\nIdentify the top 2 most important words' in out  # k = 2 marked words
     assert "Label: positive\n\n--- unbound" in out  # attribution prompt ends with the target verbalizer
 
