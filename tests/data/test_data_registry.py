@@ -11,10 +11,10 @@ LOADER_LABELS = {"esnli": esnli.LABELS, "esnli-plain": esnli_plain.LABELS, "feve
 
 
 def test_registry_names_and_tasks():
-    assert list_datasets() == ["comve", "demo", "ecqa", "esnli", "esnli-plain", "fever", "medical_bios"]
+    assert list_datasets() == ["comve", "demo", "ecqa", "eraser", "esnli", "esnli-plain", "fever", "file", "medical_bios"]
     assert {name: spec.task for name, spec in DATASETS.items()} == {
         "esnli": "esnli", "esnli-plain": "esnli", "fever": "fever", "medical_bios": "medical_bios", "demo": "demo",
-        "comve": "comve", "ecqa": "ecqa"}
+        "comve": "comve", "ecqa": "ecqa", "eraser": None, "file": None}  # eraser and file: the user's --task
 
 
 @pytest.mark.parametrize("name", sorted(LOADER_LABELS))
@@ -83,4 +83,4 @@ def test_skip_invalid(fixtures):
     assert [e.id for e in ds.examples] == ["1"]
     assert ds.skipped == 6 and len(ds.skipped_reasons) == 6
     assert ds.skipped_reasons[2].endswith(
-        "line 4, field 'classification': unknown label 'not enough info'; expected one of supports, refutes")
+        "line 4, field 'classification': unknown label 'NOT ENOUGH INFO'; expected one of supports, refutes")

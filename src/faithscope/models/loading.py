@@ -186,6 +186,21 @@ def check_spec(spec: ModelSpec) -> None:
                          "download it where there is network, or pass a local directory")
 
 
+def load_tokenizer(spec: ModelSpec = ModelSpec()) -> Any:
+    """The model's tokenizer alone (``faithscope task check``: does each verbalizer encode to tokens?)."""
+    from transformers import AutoTokenizer
+
+    check_spec(spec)
+    where, gguf, _ = resolve(spec)
+    quiet = contextlib.redirect_stderr(io.StringIO()) if not sys.stderr.isatty() else contextlib.nullcontext()
+    try:
+        with quiet:
+            return AutoTokenizer.from_pretrained(where, **({"gguf_file": gguf} if gguf else {}))
+    except (OSError, ValueError) as e:
+        first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        raise ModelError(f"could not load the tokenizer of {spec.name!r}: {first}") from None
+
+
 def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:
     """Load tokenizer and model in eval mode with frozen weights; attach the adapter if any."""
     import torch
