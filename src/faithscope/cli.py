@@ -235,7 +235,7 @@ def selfexplain(
 
     config = StudyConfig(preset=preset, data_dir=data_dir, tasks=tasks, styles=styles, train_n=train_n, eval_n=eval_n, epochs=epochs,
                          model=ModelSpec(model, gguf_file, adapter, dtype, device), output_dir=output_dir, seed=seed,
-                         experiments=experiments, progress=progress).resolve()
+                         experiments=experiments, progress=progress)
     typer.echo(f"selfexplain study directory: {output_dir}", err=True)
     out = run_study(config, notify=lambda line: typer.echo(line, err=True))
     main_md = Path(out) / "report" / "selfexplain_main.md"

@@ -62,8 +62,8 @@ class Work:
     replies: Callable[[str, str, str, str], str] | None = None
 
 
-def demo_splits(n_train: int, n_eval: int) -> tuple[list[Example], list[Example]]:
-    examples = load_dataset("demo").examples
+def demo_splits(n_train: int, n_eval: int, offset: int = 0) -> tuple[list[Example], list[Example]]:
+    examples = load_dataset("demo").examples[offset:]
     return list(examples[:n_train]), list(examples[n_train:n_train + n_eval])
 
 
@@ -71,7 +71,7 @@ def make_stages(work: Work, tasks: Sequence[str] = ("demo", "demo2")) -> Stages:
     spec = load_self_consistency(load_task("demo"))
 
     def splits(task: str, data_dir: str | None, *, train_n: int, eval_n: int, seed: int = 0):
-        return demo_splits(train_n, eval_n)
+        return demo_splits(train_n, eval_n, 0 if task == "demo" else 24)  # other tasks: other examples
 
     def load_model(model_spec: Any) -> LoadedModel:
         work.counts["load_model"] += 1

@@ -100,27 +100,15 @@ def plan(config: StudyConfig) -> list[Condition]:
 
 # -- the model-facing steps (the shared contract), injectable ------------------------------------------------
 def _known_tasks() -> Sequence[str]:
-    from . import tasks as study_tasks  # se-checks: the study's task names → (dataset, task file)
+    from .tasks import STUDY_TASKS  # se-checks: the study's task names → (datasets, task file), the one place
 
-    for name in ("STUDY_TASKS", "TASKS"):
-        table = getattr(study_tasks, name, None)
-        if isinstance(table, Mapping):
-            return list(table)
-    raise ConfigError("faithscope.selfexplain.tasks names no study tasks")
+    return list(STUDY_TASKS)
 
 
 def _load_spec(task: str) -> SelfConsistencySpec:
-    from . import tasks as study_tasks
-    from ..tasks import load_task
-    from .spec import load_self_consistency
+    from .tasks import task_spec
 
-    loader = getattr(study_tasks, "load_spec", None) or getattr(study_tasks, "study_spec", None)
-    if loader is not None:
-        return loader(task)
-    table = getattr(study_tasks, "STUDY_TASKS", None) or getattr(study_tasks, "TASKS")
-    entry = table[task]
-    task_file = getattr(entry, "task", None) or getattr(entry, "task_file", None) or entry[1]
-    return load_self_consistency(load_task(task_file))
+    return task_spec(task)
 
 
 def _task_splits(task: str, data_dir: str | None, *, train_n: int, eval_n: int, seed: int = 0) -> tuple[list[Example], list[Example]]:
@@ -222,6 +210,14 @@ class Stages:
     word_faithfulness: Callable[..., list[dict]] = _word_faith
 
 
+def _free(loaded: Any) -> None:
+    """Collect a trained model's reference cycles (peft wrappers) now, not at some later
+    allocation; skipped for models that are not torch modules (a full collection costs ~0.5 s)."""
+    if loaded is not None and hasattr(getattr(loaded, "model", None), "parameters"):
+        loaded.model = None
+        gc.collect()
+
+
 def _chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
@@ -232,8 +228,6 @@ class Study:
 
     def __init__(self, config: StudyConfig, stages: Stages | None = None, on_event: Event | None = None,
                  notify: Callable[[str], None] | None = None):
-        if config.settings is None:
-            config.resolve()
         self.config = config
         self.stages = stages or Stages()
         self.on_event = on_event or (lambda name, info: None)
@@ -276,6 +270,8 @@ class Study:
         cfg.check_tasks(self.stages.known_tasks())
         if cfg.data_dir is not None and not Path(cfg.data_dir).is_dir():
             raise ConfigError(f"--data-dir {cfg.data_dir}: no such directory")
+        if cfg.settings is None:
+            cfg.resolve()
         self.out.mkdir(parents=True, exist_ok=True)
         lock = acquire(self.out)
         try:
@@ -334,8 +330,8 @@ class Study:
         with self._stage(c.name, "training", len(mix)):
             model = self.stages.fresh_base(self.base(), cfg.model)
             adapters = self.stages.train(model, mix, cfg.settings, self.out / ADAPTERS / c.slug, progress=cfg.progress)
+            _free(model)
             del model
-            gc.collect()
         if not adapters:
             raise ConfigError(f"{c.name}: training wrote no adapter")
         self.store.put_trained(c.name, str(adapters[-1]), len(adapters), len(mix), Counter(i.kind for i in mix))
@@ -374,8 +370,8 @@ class Study:
                     self._evaluate_task(c, t, todo, backend, bar)
         finally:
             if c.trained:
+                _free(loaded)
                 del backend, loaded
-                gc.collect()
 
     def _evaluate_task(self, c: Condition, task: str, todo: Sequence[Example], backend: Any, bar: Any) -> None:
         assert self.store is not None
