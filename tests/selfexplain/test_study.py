@@ -13,7 +13,7 @@ import pytest
 
 from faithscope.errors import ConfigError, StoreError
 from faithscope.selfexplain.config import StudyConfig
-from faithscope.selfexplain.report import load_study, write_study_report
+from faithscope.selfexplain.report import load_study
 from faithscope.selfexplain.store import StudyStore, is_study_dir
 from faithscope.selfexplain.study import Study, plan, run_study
 
