@@ -94,16 +94,17 @@ def _fresh(loaded_model):
     return dataclasses.replace(loaded_model, model=copy.deepcopy(loaded_model.model))
 
 
-TINY = TrainSettings(lr=2e-3, epochs=3, batch_size=4, lora_r=8, lora_alpha=16.0, lora_layers=2, warmup_steps=1, replay=0)
+TINY = TrainSettings(lr=2e-3, epochs=3, batch_size=3, lora_r=8, lora_alpha=16.0, lora_layers=1, warmup_steps=1, replay=0)
 
 
 def test_training_loss_goes_down_on_a_tiny_mix(loaded_model, tmp_path):
-    mix = training_mix(_pseudo(4), [(SPEC, e) for e in DEMO[10:14]])
+    mix = training_mix(_pseudo(3), [(SPEC, e) for e in DEMO[10:13]])
     paths = train_selfexplain(_fresh(loaded_model), mix, TINY, tmp_path, progress=False)
     assert paths == [tmp_path / "adapters" / f"epoch_{e}" for e in (1, 2, 3)]
     assert all((p / "adapter_model.safetensors").is_file() for p in paths)
     log = training_log(tmp_path)
-    assert log["3"]["eval_loss"] < 0.7 * log["0"]["eval_loss"], log
+    losses = [log[str(e)]["eval_loss"] for e in range(4)]  # "0": before training (eval mode, all items)
+    assert losses == sorted(losses, reverse=True) and losses[3] < 0.85 * losses[0], losses
     gc.collect()
 
 
@@ -111,7 +112,7 @@ def test_resume_after_a_kill_gives_the_uninterrupted_weights(loaded_model, tmp_p
     from safetensors.torch import load_file
 
     mix = training_mix(_pseudo(3), [(SPEC, e) for e in DEMO[10:13]])
-    settings = dataclasses.replace(TINY, epochs=2, batch_size=3, lora_layers=1)
+    settings = dataclasses.replace(TINY, epochs=2)
     whole = train_selfexplain(_fresh(loaded_model), mix, settings, tmp_path / "whole", progress=False, eval_loss=False)
 
     class Killed(Exception):

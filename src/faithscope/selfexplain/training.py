@@ -31,7 +31,8 @@ Output directory::
 
 After a kill, rerunning with the same settings and items resumes after the last finished
 epoch (weights, optimizer, step and RNG restored; each epoch shuffles and seeds dropout from
-``(seed, epoch)``), so the final adapter equals that of an uninterrupted run. Other settings,
+``(seed, epoch)``; the frozen-layer cache is filled in item order first), so the final adapter
+equals that of an uninterrupted run exactly. Other settings,
 items or base model in the same directory are refused (a ConfigError naming the difference).
 """
 
@@ -194,6 +195,12 @@ def train_selfexplain(loaded: LoadedModel, items: Sequence[TrainItem], settings:
         encoded = [encode_item(loaded.tokenizer, it.prompt, it.target, settings.target_suffix) for it in items]
         config = settings.finetune_config()
         trainer = LoraTrainer(loaded, config, math.ceil(len(encoded) / settings.batch_size))
+        if trainer.use_cache:
+            # Fill the frozen-layer cache in item order before any epoch: its states then come
+            # from the same padded chunks whether or not the run was resumed, so a resumed run
+            # reproduces the uninterrupted adapter bit for bit (chunks built in a shuffled
+            # epoch's order pad differently and differ in the last float bits).
+            trainer._frozen_states(encoded)
         if trained:
             trainer.restore(out, trained)
         elif eval_loss:
