@@ -30,15 +30,19 @@ def to_entailment(spec, example, predicted, seed):
     return "entailment"
 
 
-def build(model, styles, examples=(E1, E2), **kw):
+CHECKERS = pytest.mark.parametrize("checker", [reference_check, None], ids=["reference-check", "checks.check_explanations"])
+
+
+def build(model, styles, examples=(E1, E2), checker=reference_check, **kw):
     with fixed_method(SCORES) as name:
         return build_pseudo_explanations(None, model, SPEC, list(examples), styles, predicted=PRED, method=name, top_m=3,
-                                         checker=reference_check, target_chooser=to_entailment, **kw)
+                                         checker=checker, target_chooser=to_entailment, **kw)
 
 
-def test_deletion_confirms_the_word_that_lowers_the_prediction_most_not_the_top_ranked():
+@CHECKERS
+def test_deletion_confirms_the_word_that_lowers_the_prediction_most_not_the_top_ranked(checker):
     model = WordModel(WEIGHTS)
-    res = build(model, ["attribution"], examples=[E1])
+    res = build(model, ["attribution"], examples=[E1], checker=checker)
     info = res.chosen["e1"]
     assert info["top"] == [0, 3, 6]  # A, outside., sleeps. by the fixed scores
     # Hand computation: logits contradiction 3.0, entailment 0.5 + 2 x 0.1 ("dog" twice), neutral 0.2;
@@ -63,9 +67,10 @@ def test_all_deletions_are_scored_in_one_deduplicated_call():
     assert len(first) == 2 + 5 + 4
 
 
-def test_redaction_uses_the_best_word_inside_the_edit_field_and_fails_when_a_cue_remains():
+@CHECKERS
+def test_redaction_uses_the_best_word_inside_the_edit_field_and_fails_when_a_cue_remains(checker):
     model = WordModel(WEIGHTS)
-    res = build(model, ["redaction"])
+    res = build(model, ["redaction"], checker=checker)
     assert res.chosen["e1"]["edit_position"] == 6
     [item] = res.items
     assert item.example_id == "e1" and item.target == " The dog [REDACTED]"
@@ -75,9 +80,10 @@ def test_redaction_uses_the_best_word_inside_the_edit_field_and_fails_when_a_cue
     assert res.drops == {"redaction: fails own check": 1}
 
 
-def test_counterfactual_substitute_really_changes_the_prediction_and_failures_are_counted():
+@CHECKERS
+def test_counterfactual_substitute_really_changes_the_prediction_and_failures_are_counted(checker):
     model = WordModel(WEIGHTS)
-    res = build(model, ["counterfactual"])
+    res = build(model, ["counterfactual"], checker=checker)
     [item] = res.items
     assert item.example_id == "e1" and item.target == " The dog wake."  # antonym of sleep
     assert res.chosen["e1"]["substitute_source"] == "antonym"
@@ -91,9 +97,10 @@ def test_counterfactual_substitute_really_changes_the_prediction_and_failures_ar
     assert res.chosen["e2"]["candidates_tried"] >= 1
 
 
-def test_all_styles_together_count_every_example_once_per_style():
+@CHECKERS
+def test_all_styles_together_count_every_example_once_per_style(checker):
     model = WordModel(WEIGHTS)
-    res = build(model, ["attribution", "redaction", "counterfactual"])
+    res = build(model, ["attribution", "redaction", "counterfactual"], checker=checker)
     kept = {(i.kind, i.example_id) for i in res.items}
     assert kept == {("attribution", "e1"), ("redaction", "e1"), ("counterfactual", "e1")}
     assert sum(res.drops.values()) == 3  # e2 in every style
