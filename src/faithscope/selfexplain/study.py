@@ -138,10 +138,12 @@ def _word_faith(backend: Any, spec: SelfConsistencySpec, examples: Sequence[Exam
 
 
 def _build_pseudo(loaded: LoadedModel, backend: Any, spec: SelfConsistencySpec, examples: Sequence[Example], styles: Sequence[str], *,
-                  predicted: Mapping[str, str], method: str = "input_x_gradient", top_m: int = 5, seed: int = 0) -> PseudoResult:
+                  predicted: Mapping[str, str], method: str = "input_x_gradient", top_m: int = 5, seed: int = 0,
+                  timings: dict[str, float] | None = None) -> PseudoResult:
     from .pseudo import build_pseudo_explanations
 
-    return build_pseudo_explanations(loaded, backend, spec, examples, styles, predicted=predicted, method=method, top_m=top_m, seed=seed)
+    return build_pseudo_explanations(loaded, backend, spec, examples, styles, predicted=predicted, method=method, top_m=top_m, seed=seed,
+                                     timings=timings)
 
 
 def _training_mix(pseudo: PseudoResult, classification: Sequence[tuple[SelfConsistencySpec, Example]], *, replay: int = 0,
@@ -305,11 +307,14 @@ class Study:
         with progress(len(tasks), "pseudo explanations (tasks)", initial=len(tasks) - len(todo), enabled=cfg.progress) as bar:
             for t in todo:
                 spec, train = self.specs[t], self.splits[t][0]
+                clock: dict[str, float] = {}
                 with self._stage(BEFORE, "building explanations", len(train)):
                     backend = self.base_backend()
                     predicted = {eid: s.predicted for eid, s in self.stages.predict(backend, spec, train).items()}
                     result = self.stages.build_pseudo(self.base(), backend, spec, train, cfg.styles, predicted=predicted,
-                                                      method=cfg.method, top_m=cfg.top_m, seed=cfg.seed)
+                                                      method=cfg.method, top_m=cfg.top_m, seed=cfg.seed, timings=clock)
+                for part, seconds in clock.items():  # the builder's own breakdown (attribution, deletion, substitution, self-check)
+                    self.store.add_timing(BEFORE, f"building explanations: {part}", seconds, len(train), None)
                 self.store.put_pseudo(t, len(train), result.items, result.drops, result.chosen)
                 bar.update(1)
                 self.on_event("pseudo_stored", {"task": t, "items": len(result.items)})
