@@ -74,7 +74,8 @@ def test_study_stores_every_check_and_resumes_with_nothing_to_do(tmp_path):
         assert set(store.pseudo_done()) == {"demo", "demo2"}
         stages = {(t["condition"], t["stage"]) for t in store.timings()}
         assert {("before", "building explanations"), ("after:main", "training"), ("after:main", "evaluation")} <= stages
-        assert all(t["peak_rss_mib"] > 0 for t in store.timings())
+        assert all(t["peak_rss_mib"] > 0 for t in store.timings() if ":" not in t["stage"])  # sub-stages: time only
+        assert ("before", "building explanations: attribution") in stages
         assert len(store.word_faith()) == len(rows)
     # every (backend, style, mode, example) computed exactly once
     assert len(work.evaluated) == len(set(work.evaluated)) == expected_rows(cfg)
