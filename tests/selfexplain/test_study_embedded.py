@@ -31,8 +31,9 @@ def test_study_end_to_end_with_kills(tmp_path, loaded_model):
     calls: Counter = Counter()
     evaluated: list[tuple[str, str, str]] = []
 
-    def stages(kill_epoch: int | None = None, kill_chunk: bool = False) -> Stages:
+    def stages(kill_epoch: int | None = None) -> Stages:
         base = Stages()
+        real_evaluate = base.evaluate_styles
 
         def load_model(spec):  # the session's model, copied (the study never changes its base)
             calls["load_model"] += 1
@@ -47,7 +48,7 @@ def test_study_end_to_end_with_kills(tmp_path, loaded_model):
 
         def evaluate(backend, spec, examples, styles, mode, **kw):
             evaluated.extend((mode, style, e.id) for style in styles for e in examples)
-            return base.evaluate_styles(backend, spec, examples, styles, mode, **kw)
+            return real_evaluate(backend, spec, examples, styles, mode, **kw)
 
         base.load_model, base.train, base.evaluate_styles = load_model, train, evaluate
         return base
