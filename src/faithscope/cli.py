@@ -220,6 +220,40 @@ def counterfactual(
     typer.echo(f"counterfactual results in {run_dir}; tables: {Path(run_dir) / 'counterfactual.md'} (.csv, .tex)")
 
 
+@app.command(short_help="Train faithful self-explanations (Doi et al. 2025) and check them before/after (Madsen et al.); resumable.")
+def selfexplain(
+    preset: str = typer.Option("cpu", help="cpu (embedded model on a small CPU) | paper (7B-style LoRA settings for a GPU)"),
+    data_dir: Optional[str] = typer.Option(None, envvar="FAITHSCOPE_DATA", help="Folder holding esnli/, ag_news/, sentiment140/ (or set FAITHSCOPE_DATA)."),
+    tasks: str = typer.Option("snli,agnews,sentiment140", help="Comma-separated study tasks: snli, agnews, sentiment140 (demo: the shipped pairs)."),
+    styles: str = typer.Option("attribution,redaction,counterfactual", help="Comma-separated explanation styles."),
+    train_n: int = typer.Option(100, help="Training examples per task (pseudo explanations and classification instructions)."),
+    eval_n: int = typer.Option(50, help="Evaluation examples per task (disjoint from training by normalised text)."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs (default: the preset's)."),
+    output_dir: str = typer.Option("runs/selfexplain", help="Study directory; rerun the same command to resume."),
+    model: str = MODEL,
+    gguf_file: Optional[str] = GGUF_FILE,
+    adapter: Optional[str] = typer.Option(None, help="PEFT (LoRA) adapter merged into the base model before the study."),
+    dtype: str = DTYPE,
+    device: str = DEVICE,
+    experiments: str = typer.Option("main", help="Comma-separated: main (train on all), cross-style (one style each: 3x3), unseen-task (leave one task out)."),
+    seed: int = typer.Option(0, help="Seed for splits, targets, training and random-word baselines."),
+    progress: bool = PROGRESS,
+) -> None:
+    """Train faithful self-explanations (Doi et al. 2025) and check them before/after (Madsen et al.); resumable."""
+    from .models.loading import ModelSpec
+    from .selfexplain.config import StudyConfig
+    from .selfexplain.study import run_study
+
+    config = StudyConfig(preset=preset, data_dir=data_dir, tasks=tasks, styles=styles, train_n=train_n, eval_n=eval_n, epochs=epochs,
+                         model=ModelSpec(model, gguf_file, adapter, dtype, device), output_dir=output_dir, seed=seed,
+                         experiments=experiments, progress=progress)
+    typer.echo(f"selfexplain study directory: {output_dir}", err=True)
+    out = run_study(config, notify=lambda line: typer.echo(line, err=True))
+    main_md = Path(out) / "report" / "selfexplain_main.md"
+    typer.echo((main_md.read_text(encoding="utf-8") if main_md.is_file() else "") +
+               f"\ntables, plots and report.html in {Path(out) / 'report'}")
+
+
 def _report(run_dirs: list[Path], out: Optional[Path], write: bool = True) -> None:
     from .reports import build_report, print_summary
 

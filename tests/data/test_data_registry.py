@@ -3,18 +3,21 @@ import pytest
 from faithscope.data import DATASETS, list_datasets, load_dataset
 from faithscope.errors import ConfigError, DataError
 from faithscope.tasks import load_task
-from faithscope.data import comve, demo, ecqa, esnli, esnli_plain, fever, medical_bios
+from faithscope.data import ag_news, comve, demo, ecqa, esnli, esnli_plain, fever, medical_bios, sentiment140
 
 LOADER_LABELS = {"esnli": esnli.LABELS, "esnli-plain": esnli_plain.LABELS, "fever": fever.LABELS,
                  "medical_bios": medical_bios.LABELS, "demo": demo.LABELS,
-                 "comve": comve.LABELS, "ecqa": ecqa.LABELS}
+                 "comve": comve.LABELS, "ecqa": ecqa.LABELS,
+                 "agnews": ag_news.LABELS, "sentiment140": sentiment140.LABELS}
 
 
 def test_registry_names_and_tasks():
-    assert list_datasets() == ["comve", "demo", "ecqa", "eraser", "esnli", "esnli-plain", "fever", "file", "medical_bios"]
+    assert list_datasets() == ["agnews", "comve", "demo", "ecqa", "eraser", "esnli", "esnli-plain", "fever", "file",
+                               "medical_bios", "sentiment140"]
     assert {name: spec.task for name, spec in DATASETS.items()} == {
         "esnli": "esnli", "esnli-plain": "esnli", "fever": "fever", "medical_bios": "medical_bios", "demo": "demo",
-        "comve": "comve", "ecqa": "ecqa", "eraser": None, "file": None}  # eraser and file: the user's --task
+        "comve": "comve", "ecqa": "ecqa", "agnews": "agnews", "sentiment140": "sentiment140",
+        "eraser": None, "file": None}  # eraser and file: the user's --task
 
 
 @pytest.mark.parametrize("name", sorted(LOADER_LABELS))

@@ -27,6 +27,15 @@ EXPECTED = {
     "tpr": True,
     "fpr": False,
     "verbosity": False,
+    "sc_faithful": True,
+    "sc_faithful_parsed": True,
+    "sc_correct": True,
+    "sc_faithful_correct": True,
+    "sc_unparsed": False,
+    "sc_word_flip": True,
+    "sc_word_flip_random": True,
+    "sc_word_prob_drop": True,
+    "sc_word_prob_drop_random": True,
 }
 
 
@@ -42,7 +51,7 @@ def test_ranges_and_families():
         lo, hi = m.range
         assert lo < hi, m.name
         assert m.description
-        assert m.family in ("alignment", "faithfulness", "counterfactual")
+        assert m.family in ("alignment", "faithfulness", "counterfactual", "self_consistency")
     assert fm.get_metric("flip_rate").range == (0.0, 1.0)
     assert fm.get_metric("comprehensiveness").range == (-1.0, 1.0)
 

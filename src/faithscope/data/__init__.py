@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from . import comve, demo, ecqa, eraser, esnli, esnli_plain, fever, medical_bios, user_file
+from . import ag_news, comve, demo, ecqa, eraser, esnli, esnli_plain, fever, medical_bios, sentiment140, user_file
 from .common import DATA_ENV, HOW_TO_POINT, ErrorHandler
 from .stats import random_baseline_expectation
 from .words import normalize_word, split_words
@@ -62,6 +62,10 @@ DATASETS: dict[str, DatasetSpec] = {
     "comve": DatasetSpec("comve", comve.load, "comve",
                          "ComVE subtask A (which sentence is against common sense), subtask C reasons"),
     "ecqa": DatasetSpec("ecqa", ecqa.load, "ecqa", "ECQA: CommonsenseQA questions with free-text explanations"),
+    "agnews": DatasetSpec("agnews", ag_news.load, "ag_news",
+                          "AG News test split: 7,600 news articles, 4 topics (entities and line breaks repaired)"),
+    "sentiment140": DatasetSpec("sentiment140", sentiment140.load, "sentiment140",
+                                "Sentiment140 hand-labelled test tweets, positive/negative (neutral dropped by default)"),
     "eraser": DatasetSpec(None, eraser.load, "", "any ERASER-format directory (--data-dir DIR --task NAME|FILE.toml [--split])"),
     "file": DatasetSpec(None, user_file.load, None, "your own JSONL/CSV/Parquet file (--data-file FILE --task NAME|FILE.toml)"),
 }

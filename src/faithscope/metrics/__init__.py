@@ -50,9 +50,10 @@ from faithscope.metrics.faithfulness import (
     target_logprobs,
     target_probs,
 )
+from faithscope.metrics.self_consistency import RateCell, explained_word_rates, failure_counts, self_consistency_rates
 from faithscope.metrics.stats import Correlation, mean_std, pearson, skewness
 
-Family = Literal["alignment", "faithfulness", "counterfactual"]
+Family = Literal["alignment", "faithfulness", "counterfactual", "self_consistency"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,16 @@ _ALL = [
     MetricInfo("tpr", "P(explanation mentions the inserted word | prediction changed)", (0.0, 1.0), True, "counterfactual", "TPR"),
     MetricInfo("fpr", "P(explanation mentions the inserted word | prediction unchanged)", (0.0, 1.0), False, "counterfactual", "FPR"),
     MetricInfo("verbosity", "mean words per explanation (descriptive: longer explanations mention more words by chance)", (0.0, _INF), False, "counterfactual", "verbosity"),
+    # Self-consistency checks of self-explanations, Madsen et al. 2024 (faithscope.metrics.self_consistency).
+    MetricInfo("sc_faithful", "share of examples whose self-explanation passes its self-consistency check; an unusable reply counts as not faithful", (0.0, 1.0), True, "self_consistency", "faithful"),
+    MetricInfo("sc_faithful_parsed", "share passing the self-consistency check among examples with a usable reply", (0.0, 1.0), True, "self_consistency", "faithful (parsed)"),
+    MetricInfo("sc_correct", "accuracy of the original forced-choice prediction", (0.0, 1.0), True, "self_consistency", "correct"),
+    MetricInfo("sc_faithful_correct", "share of examples both faithful (check passed) and correctly predicted; unusable = not faithful", (0.0, 1.0), True, "self_consistency", "faithful∧correct"),
+    MetricInfo("sc_unparsed", "share of examples whose explanation reply could not be used (parse or check-format failure)", (0.0, 1.0), False, "self_consistency", "unparsed"),
+    MetricInfo("sc_word_flip", "share of examples whose prediction changes when the explained words are deleted", (0.0, 1.0), True, "self_consistency", "flip (explained)"),
+    MetricInfo("sc_word_flip_random", "the same with as many random words deleted (mean over seeded draws; the baseline, same direction as the measure)", (0.0, 1.0), True, "self_consistency", "flip (random)"),
+    MetricInfo("sc_word_prob_drop", "drop of the predicted label's probability when the explained words are deleted", (-1.0, 1.0), True, "self_consistency", "Δp (explained)"),
+    MetricInfo("sc_word_prob_drop_random", "the same with as many random words deleted (mean over seeded draws; the baseline, same direction as the measure)", (-1.0, 1.0), True, "self_consistency", "Δp (random)"),
 ]
 METRICS: dict[str, MetricInfo] = {m.name: m for m in _ALL}
 """Every reported metric by name, in display order."""
@@ -137,10 +148,10 @@ def get_metric(name: str) -> MetricInfo:
 
 
 __all__ = [
-    "AOPC_BINS", "METRICS", "PRF", "Correlation", "MetricInfo",
+    "AOPC_BINS", "METRICS", "PRF", "Correlation", "MetricInfo", "RateCell",
     "aopc", "aopc_comprehensiveness", "aopc_curve", "aopc_per_example", "aopc_sufficiency", "auprc",
-    "bootstrap_ci", "bootstrap_ci_indices", "comprehensiveness", "field_auprcs", "field_instances", "flip_rate", "flipped",
+    "bootstrap_ci", "bootstrap_ci_indices", "comprehensiveness", "explained_word_rates", "failure_counts", "field_auprcs", "field_instances", "flip_rate", "flipped",
     "get_metric", "iou_f1", "iou_prf", "iou_scores", "list_metrics", "logprob_change", "macro_f1", "macro_prf", "mean_auprc", "mean_prf",
     "mean_std", "micro_f1", "micro_prf", "pearson", "percentile_interval", "pool_prf", "prf",
-    "resample_indices", "skewness", "spans", "sufficiency", "table_metrics", "target_logprobs", "target_probs",
+    "resample_indices", "self_consistency_rates", "skewness", "spans", "sufficiency", "table_metrics", "target_logprobs", "target_probs",
 ]

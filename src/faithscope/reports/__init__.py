@@ -73,6 +73,15 @@ def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = No
         raise ConfigError("give at least one run directory to report on")
     if isinstance(bootstrap_resamples, bool) or not isinstance(bootstrap_resamples, int) or bootstrap_resamples < 1:
         raise ConfigError(f"bootstrap resamples must be a positive integer, got {bootstrap_resamples!r}")
+    from ..selfexplain.store import is_study_dir
+
+    if any(is_study_dir(d) for d in dirs):  # a `faithscope selfexplain` directory: its own tables and HTML section
+        if len(dirs) > 1:
+            raise ConfigError("a selfexplain study directory is reported on its own: faithscope report STUDY_DIR")
+        from ..selfexplain.report import write_study_report
+
+        study = write_study_report(dirs[0], _default_out_dir(dirs, out_dir), bootstrap_resamples, seed)
+        return ReportResult(study.out_dir, study.files, [], study.tables)
     out = _default_out_dir(dirs, out_dir)
     runs = [compute(data, bootstrap_resamples, seed) for d in dirs for data in load_report_runs(d)]
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The issue-14 must-show on the embedded model (SmolLM2-135M-Instruct) on CPU: the paper-style
+# table (style x task, before/after, delta with CIs, accuracy before/after), the cross-style
+# 3x3 matrix (+ heatmap) and the unseen-task rotations, for all three tasks and styles.
+#
+#   bash scripts/must_show_selfexplain.sh [OUTPUT_DIR]
+#
+# Resumable: rerun the same command after a kill (Ctrl-C, kill -9) and it computes only what is
+# missing; with nothing missing it rewrites the tables in OUTPUT_DIR/report/ without loading the
+# model. Sizes (TRAIN_N, EVAL_N, EPOCHS) are chosen for about 60-90 minutes on 2 free CPU cores;
+# override them in the environment (a different size needs a new OUTPUT_DIR: the store refuses
+# another configuration). Tables: OUTPUT_DIR/report/selfexplain_{main,cross_style,unseen,modes,
+# second_view,pseudo,stages}.{md,csv,tex}; figures in OUTPUT_DIR/report/plots/; report.html.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/selfexplain-must-show}
+PY=${PYTHON:-python}
+export PYTHONPATH=${PYTHONPATH:-$PWD/src}
+DATA=${FAITHSCOPE_DATA:-../shared/data}
+TRAIN_N=${TRAIN_N:-24}
+EVAL_N=${EVAL_N:-24}
+EPOCHS=${EPOCHS:-2}
+start=$(date +%s)
+"$PY" -m faithscope.cli selfexplain --preset cpu --data-dir "$DATA" \
+  --tasks snli,agnews,sentiment140 --styles attribution,redaction,counterfactual \
+  --train-n "$TRAIN_N" --eval-n "$EVAL_N" --epochs "$EPOCHS" \
+  --experiments main,cross-style,unseen-task --output-dir "$OUT"
+echo "wall time: $(( $(date +%s) - start )) s (this invocation; the per-stage breakdown is in $OUT/report/selfexplain_stages.md)"
+for t in main cross_style unseen modes pseudo stages; do cat "$OUT/report/selfexplain_$t.md"; echo; done
