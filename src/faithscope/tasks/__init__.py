@@ -38,7 +38,7 @@ REPLY_OCCURRENCES = ("first", "every")
 """How a reply word that occurs several times in the reply fields is mapped (see module doc)."""
 _HERE = Path(__file__).parent
 TOP_LEVEL_KEYS = ("name", "description", "fields", "labels", "verbalizers", "prompts", "truncate_field", "reply_fields",
-                  "reply_occurrence", "selfexplain", "counterfactual", "eraser")
+                  "reply_occurrence", "selfexplain", "self_consistency", "counterfactual", "eraser")
 """Every key a task file may have (a misspelt key is an error, not silently ignored)."""
 RESERVED_FIELDS = ("label", "k", "id")
 """Placeholders of the prompts (``label``, ``k``) and the record id of a data file: not field names."""
