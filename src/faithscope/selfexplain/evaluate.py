@@ -52,3 +52,22 @@ def evaluate_styles(backend: Backend, spec: SelfConsistencySpec, examples: Seque
         chunk = replies[k * len(examples):(k + 1) * len(examples)]
         planned.extend(plan_checks(spec, examples, style, mode, chunk, predicted, targets))
     return finish_checks(backend, spec, planned)
+
+
+def summarise(rows: Sequence[CheckRow], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, object]]:
+    """One record per (task, style, mode) in first-seen order: N, every self-consistency rate
+    of the metric registry with its CI, and the failure counts by reason."""
+    from ..metrics.self_consistency import failure_counts, self_consistency_rates
+
+    groups: dict[tuple[str, str, str], list[CheckRow]] = {}
+    for r in rows:
+        groups.setdefault((r.task, r.style, r.mode), []).append(r)
+    out: list[dict[str, object]] = []
+    for (task, style, mode), group in groups.items():
+        rec: dict[str, object] = {"task": task, "style": style, "mode": mode, "n": len(group)}
+        for name, cell in self_consistency_rates(group, n_resamples=n_resamples, seed=seed).items():
+            rec[name] = cell.value
+            rec[f"{name}_ci"] = cell.ci
+        rec["failures"] = failure_counts(group)
+        out.append(rec)
+    return out
