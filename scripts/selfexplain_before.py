@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from faithscope.metrics import METRICS
@@ -20,7 +21,7 @@ from faithscope.metrics.self_consistency import RATE_METRICS
 from faithscope.models.hf import HFBackend
 from faithscope.models.loading import load_model
 from faithscope.selfexplain import STYLES
-from faithscope.selfexplain.checks import predict
+from faithscope.selfexplain.checks import forced_choice, score_originals, unknown_on_original
 from faithscope.selfexplain.evaluate import evaluate_styles, summarise
 from faithscope.selfexplain.splits import task_splits
 from faithscope.selfexplain.tasks import PAPER_TASKS, task_spec
@@ -46,14 +47,19 @@ def main() -> None:
     backend = HFBackend(load_model())
     print(f"model loaded in {time.time() - start:.0f} s")
     all_rows = []
+    unknown_rates: dict[str, float] = {}
     for name in args.tasks.split(","):
         t0 = time.time()
         spec = task_spec(name)
         _, evaluation = task_splits(name, args.data_dir, train_n=0, eval_n=args.eval_n, seed=args.seed)
-        predictions = predict(backend, spec, evaluation)
+        originals = score_originals(backend, spec, evaluation)
+        predictions = {k: forced_choice(v, spec.task.labels) for k, v in originals.items()}
+        unknown_rates[name] = unknown_on_original(spec, originals)
         rows = evaluate_styles(backend, spec, evaluation, styles, args.mode, seed=args.seed, predictions=predictions)
         all_rows.extend(rows)
-        print(f"\n## {name} ({len(evaluation)} examples, {time.time() - t0:.0f} s)")
+        print(f"\n## {name} ({len(evaluation)} examples, {time.time() - t0:.0f} s); "
+              f"unknown on the unedited input: {pct(unknown_rates[name])} %; predicted: "
+              f"{dict(sorted(Counter(p.predicted for p in predictions.values()).items()))}")
         for style in styles:
             print(f"\n### {style}: first {args.show} replies")
             for r in [r for r in rows if r.style == style][: args.show]:

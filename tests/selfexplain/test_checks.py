@@ -178,3 +178,12 @@ def test_evaluate_styles_without_predictions_scores_the_originals_first():
     assert [r.faithful for r in rows] == [True, None, True, None, False, False]  # the rewrite's recheck is unknown, not the target
     assert rows[0].predicted == "entailment"  # the originals (no marker) are answered entailment
     assert all(r.target is None for r in rows[:4]) and [r.target != r.gold for r in rows[4:]] == [True, True]
+
+
+def test_unknown_on_the_unedited_input_is_a_diagnostic():
+    from faithscope.selfexplain.checks import score_originals, unknown_on_original
+
+    backend = FixedBackend(lambda p: "unknown" if "man" in p.split("\n\n")[0] else "neutral")
+    originals = score_originals(backend, SPEC, [EX, EX2])
+    assert unknown_on_original(SPEC, originals) == 0.5
+    assert predict(FixedBackend(lambda p: "unknown"), SPEC, [EX])["e1"].predicted in SPEC.task.labels

@@ -48,7 +48,8 @@ def choose_target(spec: SelfConsistencySpec, example: Example, predicted: str, s
     return random.Random(f"{seed}:{example.id}").choice(others)
 
 
-def _forced_choice(scores: LabelScores, labels: Sequence[str]) -> LabelScores:
+def forced_choice(scores: LabelScores, labels: Sequence[str]) -> LabelScores:
+    """``scores`` restricted to ``labels`` (the original prediction never answers unknown)."""
     idx = [scores.labels.index(lab) for lab in labels]
     return LabelScores(labels=tuple(labels), logprobs=tuple(scores.logprobs[i] for i in idx),
                        tokens={lab: scores.tokens[lab] for lab in labels if lab in scores.tokens},
@@ -62,11 +63,26 @@ def score_prompts(backend: Backend, spec: SelfConsistencySpec, prompts: Sequence
     return dict(zip(todo, scores))
 
 
-def predict(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
-    """The original (forced-choice) prediction of each example, by example id."""
+def score_originals(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
+    """Labels + unknown after the classify prompt of each unedited example, by example id (one
+    call). Besides the forced choice (:func:`predict`), it tells how often the model would
+    answer unknown with nothing redacted: when that is common, "faithful" verdicts of the
+    attribution and redaction checks say little (:func:`unknown_on_original`)."""
     prompts = [spec.classify_prompt(e) for e in examples]
     by_prompt = score_prompts(backend, spec, prompts)
-    return {e.id: _forced_choice(by_prompt[p], spec.task.labels) for e, p in zip(examples, prompts)}
+    return {e.id: by_prompt[p] for e, p in zip(examples, prompts)}
+
+
+def unknown_on_original(spec: SelfConsistencySpec, originals: Mapping[str, LabelScores]) -> float:
+    """Share of unedited inputs on which labels + unknown would be answered unknown."""
+    if not originals:
+        return float("nan")
+    return sum(s.predicted == spec.unknown for s in originals.values()) / len(originals)
+
+
+def predict(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
+    """The original (forced-choice) prediction of each example, by example id."""
+    return {k: forced_choice(v, spec.task.labels) for k, v in score_originals(backend, spec, examples).items()}
 
 
 @dataclass(frozen=True)
