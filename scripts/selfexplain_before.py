@@ -67,11 +67,11 @@ def main() -> None:
                 print(f"- [{r.example_id} pred={r.predicted} gold={r.gold}{' target=' + r.target if r.target else ''}] "
                       f"{r.reply!r} -> {verdict}")
     heads = [METRICS[m].label for m in RATE_METRICS]
-    print(f"\n| task | style | mode | N | {' | '.join(h + ' %' for h in heads)} | failures |")
-    print("|" + "---|" * (5 + len(heads)))
+    print(f"\n| task | style | mode | N | {' | '.join(h + ' %' for h in heads)} | target = prediction | failures |")
+    print("|" + "---|" * (6 + len(heads)))
     for rec in summarise(all_rows, seed=args.seed):
         cells = [f"{pct(rec[m])} [{pct(rec[m + '_ci'][0])}, {pct(rec[m + '_ci'][1])}]" for m in RATE_METRICS]
-        print(f"| {rec['task']} | {rec['style']} | {rec['mode']} | {rec['n']} | {' | '.join(cells)} | {rec['failures'] or ''} |")
+        print(f"| {rec['task']} | {rec['style']} | {rec['mode']} | {rec['n']} | {' | '.join(cells)} | {rec['target_is_prediction'] if rec['style'] == 'counterfactual' else ''} | {rec['failures'] or ''} |")
     if args.json:
         from dataclasses import asdict
         args.json.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in all_rows), encoding="utf-8")

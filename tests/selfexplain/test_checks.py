@@ -187,3 +187,14 @@ def test_unknown_on_the_unedited_input_is_a_diagnostic():
     originals = score_originals(backend, SPEC, [EX, EX2])
     assert unknown_on_original(SPEC, originals) == 0.5
     assert predict(FixedBackend(lambda p: "unknown"), SPEC, [EX])["e1"].predicted in SPEC.task.labels
+
+
+def test_summarise_counts_targets_equal_to_the_prediction():
+    from faithscope.selfexplain.evaluate import summarise
+
+    rows, _ = run("counterfactual", ["A dog sleeps.", "A dog sleeps."], answer=sleeps_is_contradiction,
+                  examples=(EX, replace(EX, id="e3")), predicted={"e1": "neutral", "e3": "entailment"},
+                  targets={"e1": "neutral", "e3": "contradiction"})
+    (rec,) = summarise(rows, n_resamples=50)
+    assert (rec["task"], rec["style"], rec["n"], rec["target_is_prediction"]) == ("demo", "counterfactual", 2, 1)
+    assert rec["sc_faithful"] == 0.5 and rec["sc_correct"] == 0.5 and rec["failures"] == {}

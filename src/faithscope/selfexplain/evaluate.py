@@ -56,7 +56,9 @@ def evaluate_styles(backend: Backend, spec: SelfConsistencySpec, examples: Seque
 
 def summarise(rows: Sequence[CheckRow], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, object]]:
     """One record per (task, style, mode) in first-seen order: N, every self-consistency rate
-    of the metric registry with its CI, and the failure counts by reason."""
+    of the metric registry with its CI, the failure counts by reason and, for counterfactual
+    rows, ``target_is_prediction``: rows whose target (drawn != gold, Madsen's code) equals the
+    model's own prediction, where keeping the prediction already "passes" the check."""
     from ..metrics.self_consistency import failure_counts, self_consistency_rates
 
     groups: dict[tuple[str, str, str], list[CheckRow]] = {}
@@ -69,5 +71,6 @@ def summarise(rows: Sequence[CheckRow], *, n_resamples: int = 1000, seed: int = 
             rec[name] = cell.value
             rec[f"{name}_ci"] = cell.ci
         rec["failures"] = failure_counts(group)
+        rec["target_is_prediction"] = sum(r.target is not None and r.target == r.predicted for r in group)
         out.append(rec)
     return out
