@@ -55,7 +55,8 @@ def main() -> None:
         originals = score_originals(backend, spec, evaluation)
         predictions = {k: forced_choice(v, spec.task.labels) for k, v in originals.items()}
         unknown_rates[name] = unknown_on_original(spec, originals)
-        rows = evaluate_styles(backend, spec, evaluation, styles, args.mode, seed=args.seed, predictions=predictions)
+        rows = evaluate_styles(backend, spec, evaluation, styles, args.mode, seed=args.seed, predictions=predictions,
+                               task_name=name)
         all_rows.extend(rows)
         print(f"\n## {name} ({len(evaluation)} examples, {time.time() - t0:.0f} s); "
               f"unknown on the unedited input: {pct(unknown_rates[name])} %; predicted: "

@@ -169,13 +169,15 @@ def test_evaluate_styles_without_predictions_scores_the_originals_first():
     from faithscope.selfexplain.evaluate import evaluate_styles
 
     backend = FixedBackend(redacted_is_unknown, replies=lambda p: " dog" if p.endswith("Words:") else " A [REDACTED] moves.")
-    rows = evaluate_styles(backend, SPEC, [EX, EX2], ("attribution", "redaction", "counterfactual"), "many", seed=0)
+    rows = evaluate_styles(backend, SPEC, [EX, EX2], ("attribution", "redaction", "counterfactual"), "many", seed=0,
+                           task_name="nli")
     assert len(backend.generate_calls) == 1 and len(backend.score_calls) == 2
     prompts, budgets, stops = backend.generate_calls[0]
     assert len(prompts) == 6 and budgets == [24, 24, 64, 64, 64, 64] and stops == [["\n"]] * 6
     assert all("Use as many words as needed." in p for p in prompts)
     assert [r.failure for r in rows] == [None, parse.NO_INPUT_WORD, None, parse.NOT_A_REDACTION, None, None]
     assert [r.faithful for r in rows] == [True, None, True, None, False, False]  # the rewrite's recheck is unknown, not the target
+    assert {r.task for r in rows} == {"nli"}
     assert rows[0].predicted == "entailment"  # the originals (no marker) are answered entailment
     assert all(r.target is None for r in rows[:4]) and [r.target != r.gold for r in rows[4:]] == [True, True]
 

@@ -100,13 +100,15 @@ def _cue(spec: SelfConsistencySpec, style: str) -> tuple[str, ...]:
 
 
 def plan_check(spec: SelfConsistencySpec, example: Example, style: str, mode: str, reply: str,
-               predicted: str, target: str | None) -> PlannedCheck:
-    """Parse ``reply`` and build the recheck prompt of the edited input (or the failure)."""
+               predicted: str, target: str | None, *, task_name: str | None = None) -> PlannedCheck:
+    """Parse ``reply`` and build the recheck prompt of the edited input (or the failure).
+    ``task_name`` is what :attr:`CheckRow.task` records (default: the task file's name; the
+    study passes its own task name, e.g. ``snli`` for the ``esnli`` task file)."""
     if style not in STYLES:
         raise ConfigError(f"unknown explanation style {style!r}; styles: {', '.join(STYLES)}")
     if style == "counterfactual" and target is None:
         raise ConfigError(f"example {example.id!r}: the counterfactual check needs a target label")
-    base = dict(example_id=example.id, task=spec.task.name, style=style, mode=mode, gold=example.label,
+    base = dict(example_id=example.id, task=task_name or spec.task.name, style=style, mode=mode, gold=example.label,
                 predicted=predicted, target=target if style == "counterfactual" else None, reply=reply,
                 recheck=None, faithful=None, correct=predicted == example.label)
 
@@ -152,11 +154,12 @@ def finish_check(spec: SelfConsistencySpec, planned: PlannedCheck, scores: Mappi
 
 
 def plan_checks(spec: SelfConsistencySpec, examples: Sequence[Example], style: str, mode: str, replies: Sequence[str],
-                predicted: Mapping[str, str], targets: Mapping[str, str | None]) -> list[PlannedCheck]:
+                predicted: Mapping[str, str], targets: Mapping[str, str | None], *, task_name: str | None = None) -> list[PlannedCheck]:
     """:func:`plan_check` for each example with its reply (same order)."""
     if len(replies) != len(examples):
         raise ValueError(f"{len(replies)} replies for {len(examples)} examples")
-    return [plan_check(spec, e, style, mode, r, predicted[e.id], targets.get(e.id)) for e, r in zip(examples, replies)]
+    return [plan_check(spec, e, style, mode, r, predicted[e.id], targets.get(e.id), task_name=task_name)
+            for e, r in zip(examples, replies)]
 
 
 def finish_checks(backend: Backend, spec: SelfConsistencySpec, planned: Sequence[PlannedCheck]) -> list[CheckRow]:
@@ -166,6 +169,7 @@ def finish_checks(backend: Backend, spec: SelfConsistencySpec, planned: Sequence
 
 
 def check_explanations(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example], style: str, mode: str,
-                       replies: Sequence[str], predicted: Mapping[str, str], targets: Mapping[str, str | None]) -> list[CheckRow]:
+                       replies: Sequence[str], predicted: Mapping[str, str], targets: Mapping[str, str | None],
+                       *, task_name: str | None = None) -> list[CheckRow]:
     """The self-consistency check of one style for each example's reply (one score call)."""
-    return finish_checks(backend, spec, plan_checks(spec, examples, style, mode, replies, predicted, targets))
+    return finish_checks(backend, spec, plan_checks(spec, examples, style, mode, replies, predicted, targets, task_name=task_name))

@@ -33,8 +33,10 @@ def generate_replies(backend: Backend, prompts: Sequence[str], budgets: Sequence
 
 
 def evaluate_styles(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example], styles: Sequence[str], mode: str,
-                    *, seed: int = 0, predictions: Mapping[str, LabelScores] | None = None) -> list[CheckRow]:
-    """Self-consistency rows of every example in every style of ``styles`` (``mode``: ``one`` or ``many``)."""
+                    *, seed: int = 0, predictions: Mapping[str, LabelScores] | None = None,
+                    task_name: str | None = None) -> list[CheckRow]:
+    """Self-consistency rows of every example in every style of ``styles`` (``mode``: ``one`` or ``many``).
+    ``task_name`` goes into :attr:`CheckRow.task` (default: the task file's name)."""
     if predictions is None:
         predictions = predict(backend, spec, examples)
     predicted = {e.id: predictions[e.id].predicted for e in examples}
@@ -50,7 +52,7 @@ def evaluate_styles(backend: Backend, spec: SelfConsistencySpec, examples: Seque
     planned = []
     for k, style in enumerate(styles):
         chunk = replies[k * len(examples):(k + 1) * len(examples)]
-        planned.extend(plan_checks(spec, examples, style, mode, chunk, predicted, targets))
+        planned.extend(plan_checks(spec, examples, style, mode, chunk, predicted, targets, task_name=task_name))
     return finish_checks(backend, spec, planned)
 
 
