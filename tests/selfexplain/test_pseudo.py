@@ -128,6 +128,13 @@ def test_a_counterfactual_word_without_candidates_is_counted():
     assert res.drops == {"counterfactual: no substitute candidates": 1} and not res.items
 
 
+def test_a_counterfactual_target_equal_to_the_prediction_is_dropped_and_counted():
+    with fixed_method(SCORES) as name:
+        res = build_pseudo_explanations(None, WordModel(WEIGHTS), SPEC, [E1], ["counterfactual"], predicted={"e1": "entailment"},
+                                        method=name, top_m=3, checker=reference_check, target_chooser=to_entailment)
+    assert res.drops == {"counterfactual: target equals the prediction": 1} and not res.items
+
+
 def test_bad_arguments_are_one_line_config_errors():
     model = WordModel(WEIGHTS)
     with pytest.raises(ConfigError, match="style"):

@@ -25,7 +25,9 @@ For each training example and the model's own (forced-choice) prediction:
      ``score_labels`` call on the classify prompt with labels + unknown (the re-classification
      of the check); among the candidates whose argmax is the target, an antonym wins over a
      same-POS word, then the higher target probability. An example with no candidate, or
-     whose candidates all fail, is dropped and counted by reason.
+     whose candidates all fail, is dropped and counted by reason; so is an example whose
+     target is its prediction (possible with ``target_from="gold"`` when the prediction is
+     wrong: an edit "towards" the current answer explains nothing).
 
    Redaction and counterfactual rewrite the task's ``edit_field`` only. When the word chosen in
    step 2 lies in another field, the same rule is applied inside the edit field: the edit
@@ -244,6 +246,11 @@ def _counterfactuals(backend: Backend, spec: SelfConsistencySpec, examples: Sequ
         target = target_chooser(spec, e, predicted[e.id], seed)
         targets[e.id] = target
         result.chosen[e.id]["target"] = target
+        if target == predicted[e.id]:
+            # target_from="gold" with a wrong prediction can name the predicted label itself:
+            # "edit it so that it becomes what it already is" teaches nothing.
+            result.drops["counterfactual: target equals the prediction"] += 1
+            continue
         local = g - edit_ranges[e.id].start
         cands = candidates(tuple(e.fields[spec.edit_field]), local, antonym_limit=antonym_limit, same_pos=same_pos, tagger=tagger)
         if not cands:
