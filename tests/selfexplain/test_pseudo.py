@@ -97,6 +97,16 @@ def test_counterfactual_substitute_really_changes_the_prediction_and_failures_ar
     assert res.chosen["e2"]["candidates_tried"] >= 1
 
 
+def test_same_pos_words_are_scored_only_where_no_antonym_flips():
+    model = WordModel(WEIGHTS)
+    build(model, ["counterfactual"])
+    deletion, antonyms, same_pos = model.calls[:3]
+    # round 1: the one antonym ("wake") of each example's word, in one call
+    assert len(antonyms) == 2 and all("wake." in p for p in antonyms)
+    # round 2: e2 only (e1's antonym flipped), its 10 same-POS words, in one call
+    assert len(same_pos) == 10 and all('Premise: "A cat naps."' in p for p in same_pos)
+
+
 @CHECKERS
 def test_all_styles_together_count_every_example_once_per_style(checker):
     model = WordModel(WEIGHTS)
@@ -153,3 +163,25 @@ def test_replace_word_deletes_or_replaces_one_global_position():
     assert replace_word(E1, 1, "cat").fields["premise"] == ("A", "cat", "runs", "outside.")
     with pytest.raises(ValueError):
         replace_word(E1, 7, None)
+
+
+def test_on_the_embedded_model_a_kept_counterfactual_really_flips_the_prediction(backend, loaded_model):
+    """Input×Gradient on SmolLM2, the real checks: every kept counterfactual, classified again
+    independently, gives the target label, which the original input did not get."""
+    from faithscope.data import load_dataset
+    from faithscope.selfexplain.checks import predict
+
+    examples = [e for e in load_dataset("demo").examples if e.id in DEMO_IDS]
+    predicted = {i: s.predicted for i, s in predict(backend, SPEC, examples).items()}
+    res = build_pseudo_explanations(loaded_model, backend, SPEC, examples, ["counterfactual"], predicted=predicted, top_m=3, same_pos=10)
+    assert len(res.items) + sum(res.drops.values()) == len(examples)
+    assert res.items, res.drops  # these examples were picked because one substitution works
+    verbal = SPEC.answer_verbalizers()
+    for item in res.items:
+        e = next(x for x in examples if x.id == item.example_id)
+        target = res.chosen[e.id]["target"]
+        edited = Example(id=e.id, fields={**e.fields, SPEC.edit_field: tuple(item.target.split())}, label=e.label)
+        before, after = backend.score_labels([SPEC.classify_prompt(e), SPEC.classify_prompt(edited)], verbal)
+        assert after.predicted == target != predicted[e.id]
+        assert before.predicted != target
+        assert item.prompt == SPEC.explain_prompt("counterfactual", "one", e, predicted[e.id], target)

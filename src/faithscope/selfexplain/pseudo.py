@@ -21,10 +21,12 @@ For each training example and the model's own (forced-choice) prediction:
    * ``counterfactual`` → the edit field with the chosen word replaced by a substitute that
      makes the current model predict the target label (:func:`.checks.choose_target`, seeded
      per example). Candidates (:mod:`.substitutes`): WordNet antonyms first, then frequent
-     same-POS words. Every candidate of every example is scored in ONE deduplicated
-     ``score_labels`` call on the classify prompt with labels + unknown (the re-classification
-     of the check); among the candidates whose argmax is the target, an antonym wins over a
-     same-POS word, then the higher target probability. An example with no candidate, or
+     same-POS words, scored on the classify prompt with labels + unknown (the
+     re-classification of the check) in two rounds, each ONE deduplicated ``score_labels``
+     call over all examples: every antonym of every example, then the same-POS words of the
+     examples that no antonym flipped (an antonym that works is preferred anyway, and most
+     of the cost is in these forwards). Among the candidates of the round that flipped, the
+     highest target probability wins (ties: the earlier candidate). An example with no candidate, or
      whose candidates all fail, is dropped and counted by reason; so is an example whose
      target is its prediction (possible with ``target_from="gold"`` when the prediction is
      wrong: an edit "towards" the current answer explains nothing).
@@ -100,7 +102,7 @@ def _score(backend: Backend, prompts: Sequence[str], verbalizers: Mapping[str, s
 
 def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example],
                               styles: Sequence[str], *, predicted: Mapping[str, str], method: str = "input_x_gradient", top_m: int = 5,
-                              seed: int = 0, same_pos: int = 20, antonym_limit: int = 10, checker: Checker | None = None,
+                              seed: int = 0, same_pos: int = 10, antonym_limit: int = 10, checker: Checker | None = None,
                               target_chooser: TargetChooser | None = None, timings: dict[str, float] | None = None) -> PseudoResult:
     """Pseudo-faithful one-word explanations of ``examples`` in ``styles`` (see the module doc).
 
@@ -261,18 +263,24 @@ def _counterfactuals(backend: Backend, spec: SelfConsistencySpec, examples: Sequ
             edited = replace_word(e, g, token)
             trials[e.id].append((token, source, edited.text(spec.edit_field), spec.classify_prompt(edited)))
     verbal = spec.answer_verbalizers()
-    scored = _score(backend, [t[3] for ts in trials.values() for t in ts], verbal)
-    for eid, ts in trials.items():
-        target = targets[eid]
-        flips = []
-        for order, (token, source, text, prompt) in enumerate(ts):
-            sc = scored[prompt]
-            if sc.predicted == target:
-                flips.append((source == "antonym", _prob(sc, target), -order, token, source, text))
-        result.chosen[eid]["candidates_tried"] = len(ts)
-        if not flips:
+    flips: dict[str, list[tuple[float, int, str, str, str]]] = {eid: [] for eid in trials}
+    tried: dict[str, int] = {eid: 0 for eid in trials}
+    # Round 1 scores every antonym of every example; round 2 the same-POS words of the
+    # examples that no antonym flipped (each round one deduplicated score_labels call).
+    for source in ("antonym", "same-pos"):
+        todo = {eid: [(order, t) for order, t in enumerate(ts) if t[1] == source] for eid, ts in trials.items() if not flips[eid]}
+        scored = _score(backend, [t[3] for ts in todo.values() for _, t in ts], verbal)
+        for eid, ts in todo.items():
+            tried[eid] += len(ts)
+            for order, (token, src, text, prompt) in ts:
+                sc = scored[prompt]
+                if sc.predicted == targets[eid]:
+                    flips[eid].append((_prob(sc, targets[eid]), -order, token, src, text))
+    for eid in trials:
+        result.chosen[eid]["candidates_tried"] = tried[eid]
+        if not flips[eid]:
             result.drops["counterfactual: no substitute flips"] += 1
             continue
-        _, p, _, token, source, text = max(flips)
-        result.chosen[eid].update(substitute=token, substitute_source=source, p_target=p, flipping_candidates=len(flips))
+        p, _, token, source, text = max(flips[eid])
+        result.chosen[eid].update(substitute=token, substitute_source=source, p_target=p, flipping_candidates=len(flips[eid]))
         answers[eid] = text
