@@ -17,6 +17,22 @@ from collections import Counter
 from faithscope.runs.memory import peak_rss_mib, reset_peak
 
 
+class _Logged:
+    """Delegates to a backend; prints every score_labels call (prompts, seconds) to stderr."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def score_labels(self, prompts, verbalizers):
+        t = time.perf_counter()
+        out = self.inner.score_labels(prompts, verbalizers)
+        print(f"score_labels: {len(prompts)} prompts, {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+        return out
+
+
 def main(argv: list[str]) -> None:
     dataset, task, n = argv[0], argv[1], int(argv[2])
     seed = int(argv[3]) if len(argv) > 3 else 0
@@ -31,7 +47,8 @@ def main(argv: list[str]) -> None:
 
     reset_peak()
     loaded = load_model()
-    backend = HFBackend(loaded, max_batch_tokens=4096, max_batch_size=8)
+    backend = _Logged(HFBackend(loaded, max_batch_tokens=4096, max_batch_size=8))
+    print(f"model loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     seconds = {"model load": time.perf_counter() - t0}
     spec = load_self_consistency(load_task(task))
     examples = load_dataset(dataset, n=n, seed=seed).examples
