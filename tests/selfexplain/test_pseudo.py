@@ -145,6 +145,20 @@ def test_a_counterfactual_target_equal_to_the_prediction_is_dropped_and_counted(
     assert res.drops == {"counterfactual: target equals the prediction": 1} and not res.items
 
 
+@CHECKERS
+def test_strict_unknown_drops_explanations_whose_check_passes_without_any_redaction(checker):
+    # SmolLM2 answers "unknown" on most unredacted inputs: then any redaction "passes".
+    model = WordModel(WEIGHTS, unknown_clean=5.0)
+    loose = build(model, ["attribution", "redaction"], examples=[E1], checker=checker)
+    assert loose.chosen["e1"]["unknown_unredacted"] is True
+    assert loose.chosen["e1"]["word"] == "sleeps."  # the forced choice ignores unknown's probability
+    assert {i.kind for i in loose.items} == {"attribution", "redaction"}
+    strict = build(model, ["attribution", "redaction"], examples=[E1], checker=checker, strict_unknown=True)
+    assert not strict.items
+    assert strict.drops == {"attribution: unknown already without redaction": 1, "redaction: unknown already without redaction": 1}
+    assert build(WordModel(WEIGHTS), ["attribution"], examples=[E1], strict_unknown=True).items  # informative check: kept
+
+
 def test_bad_arguments_are_one_line_config_errors():
     model = WordModel(WEIGHTS)
     with pytest.raises(ConfigError, match="style"):

@@ -9,9 +9,10 @@ For each training example and the model's own (forced-choice) prediction:
 2. **Confirm by deletion**: among the top ``top_m`` words, the chosen word is the one whose
    deletion lowers the predicted label's probability most (ties: the better-ranked word). The
    probability is the forced choice over the task's labels on the self-consistency classify
-   prompt (:meth:`SelfConsistencySpec.classify_prompt` scored with
-   :meth:`~SelfConsistencySpec.label_verbalizers`) — the prompt and label set that define the
-   prediction being explained, so the deletion measures the same decision. The word is deleted
+   prompt (:meth:`SelfConsistencySpec.classify_prompt`; labels + unknown are scored in one
+   forward and the labels' probabilities renormalised over the labels only, as
+   :func:`.checks.predict` does) — the prompt and label set that define the prediction being
+   explained, so the deletion measures the same decision. The word is deleted
    from its field (its whitespace word removed). All deletions of all examples (and the
    undeleted prompts) are scored in ONE deduplicated ``score_labels`` call.
 3. **Render** the answer per style:
@@ -46,6 +47,7 @@ predicted, target), target=" " + answer)``.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
@@ -94,6 +96,13 @@ def _prob(scores: LabelScores, label: str) -> float:
     return scores.probs[scores.labels.index(label)]
 
 
+def _forced_prob(scores: LabelScores, label: str, labels: Sequence[str]) -> float:
+    """Probability of ``label`` renormalised over ``labels`` only (the forced choice)."""
+    lps = [scores.logprob(lab) for lab in labels]
+    m = max(lps)
+    return math.exp(scores.logprob(label) - m) / sum(math.exp(lp - m) for lp in lps)
+
+
 def _score(backend: Backend, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> dict[str, LabelScores]:
     """Score each distinct prompt once (one backend call)."""
     unique = list(dict.fromkeys(prompts))
@@ -103,13 +112,17 @@ def _score(backend: Backend, prompts: Sequence[str], verbalizers: Mapping[str, s
 def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example],
                               styles: Sequence[str], *, predicted: Mapping[str, str], method: str = "input_x_gradient", top_m: int = 5,
                               seed: int = 0, same_pos: int = 10, antonym_limit: int = 10, checker: Checker | None = None,
-                              target_chooser: TargetChooser | None = None, timings: dict[str, float] | None = None) -> PseudoResult:
+                              target_chooser: TargetChooser | None = None, strict_unknown: bool = False,
+                              timings: dict[str, float] | None = None) -> PseudoResult:
     """Pseudo-faithful one-word explanations of ``examples`` in ``styles`` (see the module doc).
 
     ``loaded`` is the model ``backend`` wraps (the attribution runs through ``backend``'s
     gradient engine; ``None`` is fine for a backend that is not a transformers model, e.g. in
     tests). ``checker``/``target_chooser`` default to :func:`.checks.check_explanations` and
-    :func:`.checks.choose_target`. ``timings`` (optional) receives seconds per stage
+    :func:`.checks.choose_target`. ``strict_unknown`` also drops attribution/redaction
+    explanations of examples whose UNREDACTED input already gets the unknown answer (their
+    check passes whatever is redacted; ``chosen[id]["unknown_unredacted"]`` records it either
+    way). ``timings`` (optional) receives seconds per stage
     (``attribution``, ``deletion``, ``substitution``, ``self-check``).
     """
     styles = tuple(dict.fromkeys(styles))
@@ -161,17 +174,17 @@ def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec
 
     # 2. deletion: one batched, deduplicated call ------------------------------------------
     t0 = time.perf_counter()
-    label_verbal = spec.label_verbalizers()
     deleted = {(e.id, g): spec.classify_prompt(replace_word(e, g, None)) for e in examples for g in {*top[e.id], *top_edit[e.id]}}
     original = {e.id: spec.classify_prompt(e) for e in examples}
-    scored = _score(backend, [*original.values(), *deleted.values()], label_verbal)
+    scored = _score(backend, [*original.values(), *deleted.values()], spec.answer_verbalizers())
+    labels = spec.task.labels
     by_id = {e.id: e for e in examples}
     chosen: dict[str, int | None] = {}
     chosen_edit: dict[str, int | None] = {}
     for e in examples:
         pred = predicted[e.id]
-        p0 = _prob(scored[original[e.id]], pred)
-        drops = {g: p0 - _prob(scored[deleted[(e.id, g)]], pred) for g in {*top[e.id], *top_edit[e.id]}}
+        p0 = _forced_prob(scored[original[e.id]], pred, labels)
+        drops = {g: p0 - _forced_prob(scored[deleted[(e.id, g)]], pred, labels) for g in {*top[e.id], *top_edit[e.id]}}
 
         def best(cands: list[int]) -> int | None:
             return max(cands, key=lambda g: (drops[g], -cands.index(g))) if cands else None
@@ -179,7 +192,8 @@ def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec
         chosen[e.id], chosen_edit[e.id] = best(top[e.id]), best(top_edit[e.id])
         if chosen[e.id] is not None and chosen[e.id] in edit_ranges[e.id]:
             chosen_edit[e.id] = chosen[e.id]
-        info: dict[str, Any] = {"predicted": pred, "p_predicted": p0, "top": list(top[e.id]), "drops": {str(g): d for g, d in drops.items()}}
+        info: dict[str, Any] = {"predicted": pred, "p_predicted": p0, "top": list(top[e.id]), "drops": {str(g): d for g, d in drops.items()},
+                                "unknown_unredacted": scored[original[e.id]].predicted == spec.unknown}
         for key, g in (("", chosen[e.id]), ("edit_", chosen_edit[e.id])):
             info[f"{key}position"] = g
             info[f"{key}word"] = None if g is None else e.words[g]
@@ -225,6 +239,8 @@ def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec
                 result.drops[f"{style}: unparsed ({row.failure})"] += 1
             elif not row.faithful:
                 result.drops[f"{style}: fails own check"] += 1
+            elif strict_unknown and style != "counterfactual" and result.chosen[e.id]["unknown_unredacted"]:
+                result.drops[f"{style}: unknown already without redaction"] += 1
             else:
                 target = style_targets[e.id]
                 result.items.append(TrainItem(example_id=e.id, task=spec.task.name, kind=style,
