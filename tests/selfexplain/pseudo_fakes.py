@@ -28,12 +28,12 @@ BASE = {"entailment": 0.5, "contradiction": 0.0, "neutral": 0.2}
 
 class WordModel(Backend):
     """logit(label) = BASE[label] + sum of WEIGHTS[word][label] over the input words present;
-    logit(unknown) = 1.0 if the input holds the marker, else -10."""
+    logit(unknown) = 1.0 if the input holds the marker, else ``unknown_clean`` (-10)."""
 
     kind = "fake"
 
-    def __init__(self, weights: Mapping[str, Mapping[str, float]], marker: str = "[REDACTED]"):
-        self.weights, self.marker = weights, marker
+    def __init__(self, weights: Mapping[str, Mapping[str, float]], marker: str = "[REDACTED]", unknown_clean: float = -10.0):
+        self.weights, self.marker, self.unknown_clean = weights, marker, unknown_clean
         self.calls: list[list[str]] = []
 
     @property
@@ -58,7 +58,7 @@ class WordModel(Backend):
             if lab in BASE:
                 out.append(BASE[lab] + sum(self.weights.get(w, {}).get(lab, 0.0) for w in words))
             else:  # the unknown answer
-                out.append(1.0 if any(self.marker in w for w in words) else -10.0)
+                out.append(1.0 if any(self.marker in w for w in words) else self.unknown_clean)
         return out
 
     def score_labels(self, prompts, verbalizers):

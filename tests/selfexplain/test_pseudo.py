@@ -97,6 +97,16 @@ def test_counterfactual_substitute_really_changes_the_prediction_and_failures_ar
     assert res.chosen["e2"]["candidates_tried"] >= 1
 
 
+def test_same_pos_words_are_scored_only_where_no_antonym_flips():
+    model = WordModel(WEIGHTS)
+    build(model, ["counterfactual"])
+    deletion, antonyms, same_pos = model.calls[:3]
+    # round 1: the one antonym ("wake") of each example's word, in one call
+    assert len(antonyms) == 2 and all("wake." in p for p in antonyms)
+    # round 2: e2 only (e1's antonym flipped), its 10 same-POS words, in one call
+    assert len(same_pos) == 10 and all('Premise: "A cat naps."' in p for p in same_pos)
+
+
 @CHECKERS
 def test_all_styles_together_count_every_example_once_per_style(checker):
     model = WordModel(WEIGHTS)
@@ -128,6 +138,27 @@ def test_a_counterfactual_word_without_candidates_is_counted():
     assert res.drops == {"counterfactual: no substitute candidates": 1} and not res.items
 
 
+def test_a_counterfactual_target_equal_to_the_prediction_is_dropped_and_counted():
+    with fixed_method(SCORES) as name:
+        res = build_pseudo_explanations(None, WordModel(WEIGHTS), SPEC, [E1], ["counterfactual"], predicted={"e1": "entailment"},
+                                        method=name, top_m=3, checker=reference_check, target_chooser=to_entailment)
+    assert res.drops == {"counterfactual: target equals the prediction": 1} and not res.items
+
+
+@CHECKERS
+def test_strict_unknown_drops_explanations_whose_check_passes_without_any_redaction(checker):
+    # SmolLM2 answers "unknown" on most unredacted inputs: then any redaction "passes".
+    model = WordModel(WEIGHTS, unknown_clean=5.0)
+    loose = build(model, ["attribution", "redaction"], examples=[E1], checker=checker)
+    assert loose.chosen["e1"]["unknown_unredacted"] is True
+    assert loose.chosen["e1"]["word"] == "sleeps."  # the forced choice ignores unknown's probability
+    assert {i.kind for i in loose.items} == {"attribution", "redaction"}
+    strict = build(model, ["attribution", "redaction"], examples=[E1], checker=checker, strict_unknown=True)
+    assert not strict.items
+    assert strict.drops == {"attribution: unknown already without redaction": 1, "redaction: unknown already without redaction": 1}
+    assert build(WordModel(WEIGHTS), ["attribution"], examples=[E1], strict_unknown=True).items  # informative check: kept
+
+
 def test_bad_arguments_are_one_line_config_errors():
     model = WordModel(WEIGHTS)
     with pytest.raises(ConfigError, match="style"):
@@ -146,3 +177,44 @@ def test_replace_word_deletes_or_replaces_one_global_position():
     assert replace_word(E1, 1, "cat").fields["premise"] == ("A", "cat", "runs", "outside.")
     with pytest.raises(ValueError):
         replace_word(E1, 7, None)
+
+
+def test_on_the_embedded_model_the_substitution_decision_matches_an_independent_rescoring(backend, loaded_model):
+    """Input×Gradient on SmolLM2 with the real checks, on two demo pairs (SmolLM2 predicts
+    entailment on every demo pair; the target is each pair's runner-up label, the easiest to
+    reach). Every candidate substitution of the chosen word is classified again here, one
+    prompt per call: an example is kept iff some candidate yields the target, a kept
+    counterfactual does yield it (the original did not), and a drop names the reason."""
+    from faithscope.data import load_dataset
+    from faithscope.selfexplain.checks import predict
+    from faithscope.selfexplain.substitutes import candidates
+
+    examples = [e for e in load_dataset("demo").examples if e.id in ("demo-17", "demo-47")]
+    scores = predict(backend, SPEC, examples)
+    predicted = {i: s.predicted for i, s in scores.items()}
+    runner_up = {i: sorted(zip(s.probs, s.labels))[-2][1] for i, s in scores.items()}
+    res = build_pseudo_explanations(loaded_model, backend, SPEC, examples, ["counterfactual"], predicted=predicted, top_m=2, same_pos=5,
+                                    target_chooser=lambda spec, e, p, seed: runner_up[e.id])
+    assert len(res.items) + sum(res.drops.values()) == len(examples)
+    verbal = SPEC.answer_verbalizers()
+    kept = {it.example_id: it for it in res.items}
+    for e in examples:
+        info, target = res.chosen[e.id], runner_up[e.id]
+        g = info["edit_position"]
+        start = e.field_offsets()[SPEC.edit_field]
+        flips = []
+        for token, _ in candidates(tuple(e.fields[SPEC.edit_field]), g - start, same_pos=5):
+            words = list(e.fields[SPEC.edit_field])
+            words[g - start] = token
+            edited = Example(id=e.id, fields={**e.fields, SPEC.edit_field: tuple(words)}, label=e.label)
+            if backend.score_labels([SPEC.classify_prompt(edited)], verbal)[0].predicted == target:
+                flips.append(" ".join(words))
+        if e.id in kept:
+            assert kept[e.id].target.strip() in flips
+            assert predicted[e.id] != target
+            assert kept[e.id].prompt == SPEC.explain_prompt("counterfactual", "one", e, predicted[e.id], target)
+        # the builder found a flipping substitute exactly when the independent rescoring did
+        assert (info.get("substitute") is not None) == bool(flips), (e.id, flips, info)
+        if info.get("substitute") is not None:
+            assert " ".join(replace_word(e, g, info["substitute"]).fields[SPEC.edit_field]) in flips
+    assert set(res.drops) <= {"counterfactual: no substitute flips", "counterfactual: fails own check"}

@@ -9,9 +9,10 @@ For each training example and the model's own (forced-choice) prediction:
 2. **Confirm by deletion**: among the top ``top_m`` words, the chosen word is the one whose
    deletion lowers the predicted label's probability most (ties: the better-ranked word). The
    probability is the forced choice over the task's labels on the self-consistency classify
-   prompt (:meth:`SelfConsistencySpec.classify_prompt` scored with
-   :meth:`~SelfConsistencySpec.label_verbalizers`) — the prompt and label set that define the
-   prediction being explained, so the deletion measures the same decision. The word is deleted
+   prompt (:meth:`SelfConsistencySpec.classify_prompt`; labels + unknown are scored in one
+   forward and the labels' probabilities renormalised over the labels only, as
+   :func:`.checks.predict` does) — the prompt and label set that define the prediction being
+   explained, so the deletion measures the same decision. The word is deleted
    from its field (its whitespace word removed). All deletions of all examples (and the
    undeleted prompts) are scored in ONE deduplicated ``score_labels`` call.
 3. **Render** the answer per style:
@@ -21,11 +22,15 @@ For each training example and the model's own (forced-choice) prediction:
    * ``counterfactual`` → the edit field with the chosen word replaced by a substitute that
      makes the current model predict the target label (:func:`.checks.choose_target`, seeded
      per example). Candidates (:mod:`.substitutes`): WordNet antonyms first, then frequent
-     same-POS words. Every candidate of every example is scored in ONE deduplicated
-     ``score_labels`` call on the classify prompt with labels + unknown (the re-classification
-     of the check); among the candidates whose argmax is the target, an antonym wins over a
-     same-POS word, then the higher target probability. An example with no candidate, or
-     whose candidates all fail, is dropped and counted by reason.
+     same-POS words, scored on the classify prompt with labels + unknown (the
+     re-classification of the check) in two rounds, each ONE deduplicated ``score_labels``
+     call over all examples: every antonym of every example, then the same-POS words of the
+     examples that no antonym flipped (an antonym that works is preferred anyway, and most
+     of the cost is in these forwards). Among the candidates of the round that flipped, the
+     highest target probability wins (ties: the earlier candidate). An example with no candidate, or
+     whose candidates all fail, is dropped and counted by reason; so is an example whose
+     target is its prediction (possible with ``target_from="gold"`` when the prediction is
+     wrong: an edit "towards" the current answer explains nothing).
 
    Redaction and counterfactual rewrite the task's ``edit_field`` only. When the word chosen in
    step 2 lies in another field, the same rule is applied inside the edit field: the edit
@@ -42,6 +47,7 @@ predicted, target), target=" " + answer)``.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
@@ -90,6 +96,13 @@ def _prob(scores: LabelScores, label: str) -> float:
     return scores.probs[scores.labels.index(label)]
 
 
+def _forced_prob(scores: LabelScores, label: str, labels: Sequence[str]) -> float:
+    """Probability of ``label`` renormalised over ``labels`` only (the forced choice)."""
+    lps = [scores.logprob(lab) for lab in labels]
+    m = max(lps)
+    return math.exp(scores.logprob(label) - m) / sum(math.exp(lp - m) for lp in lps)
+
+
 def _score(backend: Backend, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> dict[str, LabelScores]:
     """Score each distinct prompt once (one backend call)."""
     unique = list(dict.fromkeys(prompts))
@@ -98,14 +111,18 @@ def _score(backend: Backend, prompts: Sequence[str], verbalizers: Mapping[str, s
 
 def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example],
                               styles: Sequence[str], *, predicted: Mapping[str, str], method: str = "input_x_gradient", top_m: int = 5,
-                              seed: int = 0, same_pos: int = 20, antonym_limit: int = 10, checker: Checker | None = None,
-                              target_chooser: TargetChooser | None = None, timings: dict[str, float] | None = None) -> PseudoResult:
+                              seed: int = 0, same_pos: int = 10, antonym_limit: int = 10, checker: Checker | None = None,
+                              target_chooser: TargetChooser | None = None, strict_unknown: bool = False,
+                              timings: dict[str, float] | None = None) -> PseudoResult:
     """Pseudo-faithful one-word explanations of ``examples`` in ``styles`` (see the module doc).
 
     ``loaded`` is the model ``backend`` wraps (the attribution runs through ``backend``'s
     gradient engine; ``None`` is fine for a backend that is not a transformers model, e.g. in
     tests). ``checker``/``target_chooser`` default to :func:`.checks.check_explanations` and
-    :func:`.checks.choose_target`. ``timings`` (optional) receives seconds per stage
+    :func:`.checks.choose_target`. ``strict_unknown`` also drops attribution/redaction
+    explanations of examples whose UNREDACTED input already gets the unknown answer (their
+    check passes whatever is redacted; ``chosen[id]["unknown_unredacted"]`` records it either
+    way). ``timings`` (optional) receives seconds per stage
     (``attribution``, ``deletion``, ``substitution``, ``self-check``).
     """
     styles = tuple(dict.fromkeys(styles))
@@ -157,17 +174,17 @@ def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec
 
     # 2. deletion: one batched, deduplicated call ------------------------------------------
     t0 = time.perf_counter()
-    label_verbal = spec.label_verbalizers()
     deleted = {(e.id, g): spec.classify_prompt(replace_word(e, g, None)) for e in examples for g in {*top[e.id], *top_edit[e.id]}}
     original = {e.id: spec.classify_prompt(e) for e in examples}
-    scored = _score(backend, [*original.values(), *deleted.values()], label_verbal)
+    scored = _score(backend, [*original.values(), *deleted.values()], spec.answer_verbalizers())
+    labels = spec.task.labels
     by_id = {e.id: e for e in examples}
     chosen: dict[str, int | None] = {}
     chosen_edit: dict[str, int | None] = {}
     for e in examples:
         pred = predicted[e.id]
-        p0 = _prob(scored[original[e.id]], pred)
-        drops = {g: p0 - _prob(scored[deleted[(e.id, g)]], pred) for g in {*top[e.id], *top_edit[e.id]}}
+        p0 = _forced_prob(scored[original[e.id]], pred, labels)
+        drops = {g: p0 - _forced_prob(scored[deleted[(e.id, g)]], pred, labels) for g in {*top[e.id], *top_edit[e.id]}}
 
         def best(cands: list[int]) -> int | None:
             return max(cands, key=lambda g: (drops[g], -cands.index(g))) if cands else None
@@ -175,7 +192,8 @@ def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec
         chosen[e.id], chosen_edit[e.id] = best(top[e.id]), best(top_edit[e.id])
         if chosen[e.id] is not None and chosen[e.id] in edit_ranges[e.id]:
             chosen_edit[e.id] = chosen[e.id]
-        info: dict[str, Any] = {"predicted": pred, "p_predicted": p0, "top": list(top[e.id]), "drops": {str(g): d for g, d in drops.items()}}
+        info: dict[str, Any] = {"predicted": pred, "p_predicted": p0, "top": list(top[e.id]), "drops": {str(g): d for g, d in drops.items()},
+                                "unknown_unredacted": scored[original[e.id]].predicted == spec.unknown}
         for key, g in (("", chosen[e.id]), ("edit_", chosen_edit[e.id])):
             info[f"{key}position"] = g
             info[f"{key}word"] = None if g is None else e.words[g]
@@ -221,6 +239,8 @@ def build_pseudo_explanations(loaded: LoadedModel | None, backend: Backend, spec
                 result.drops[f"{style}: unparsed ({row.failure})"] += 1
             elif not row.faithful:
                 result.drops[f"{style}: fails own check"] += 1
+            elif strict_unknown and style != "counterfactual" and result.chosen[e.id]["unknown_unredacted"]:
+                result.drops[f"{style}: unknown already without redaction"] += 1
             else:
                 target = style_targets[e.id]
                 result.items.append(TrainItem(example_id=e.id, task=spec.task.name, kind=style,
@@ -244,6 +264,11 @@ def _counterfactuals(backend: Backend, spec: SelfConsistencySpec, examples: Sequ
         target = target_chooser(spec, e, predicted[e.id], seed)
         targets[e.id] = target
         result.chosen[e.id]["target"] = target
+        if target == predicted[e.id]:
+            # target_from="gold" with a wrong prediction can name the predicted label itself:
+            # "edit it so that it becomes what it already is" teaches nothing.
+            result.drops["counterfactual: target equals the prediction"] += 1
+            continue
         local = g - edit_ranges[e.id].start
         cands = candidates(tuple(e.fields[spec.edit_field]), local, antonym_limit=antonym_limit, same_pos=same_pos, tagger=tagger)
         if not cands:
@@ -254,18 +279,24 @@ def _counterfactuals(backend: Backend, spec: SelfConsistencySpec, examples: Sequ
             edited = replace_word(e, g, token)
             trials[e.id].append((token, source, edited.text(spec.edit_field), spec.classify_prompt(edited)))
     verbal = spec.answer_verbalizers()
-    scored = _score(backend, [t[3] for ts in trials.values() for t in ts], verbal)
-    for eid, ts in trials.items():
-        target = targets[eid]
-        flips = []
-        for order, (token, source, text, prompt) in enumerate(ts):
-            sc = scored[prompt]
-            if sc.predicted == target:
-                flips.append((source == "antonym", _prob(sc, target), -order, token, source, text))
-        result.chosen[eid]["candidates_tried"] = len(ts)
-        if not flips:
+    flips: dict[str, list[tuple[float, int, str, str, str]]] = {eid: [] for eid in trials}
+    tried: dict[str, int] = {eid: 0 for eid in trials}
+    # Round 1 scores every antonym of every example; round 2 the same-POS words of the
+    # examples that no antonym flipped (each round one deduplicated score_labels call).
+    for source in ("antonym", "same-pos"):
+        todo = {eid: [(order, t) for order, t in enumerate(ts) if t[1] == source] for eid, ts in trials.items() if not flips[eid]}
+        scored = _score(backend, [t[3] for ts in todo.values() for _, t in ts], verbal)
+        for eid, ts in todo.items():
+            tried[eid] += len(ts)
+            for order, (token, src, text, prompt) in ts:
+                sc = scored[prompt]
+                if sc.predicted == targets[eid]:
+                    flips[eid].append((_prob(sc, targets[eid]), -order, token, src, text))
+    for eid in trials:
+        result.chosen[eid]["candidates_tried"] = tried[eid]
+        if not flips[eid]:
             result.drops["counterfactual: no substitute flips"] += 1
             continue
-        _, p, _, token, source, text = max(flips)
-        result.chosen[eid].update(substitute=token, substitute_source=source, p_target=p, flipping_candidates=len(flips))
+        p, _, token, source, text = max(flips[eid])
+        result.chosen[eid].update(substitute=token, substitute_source=source, p_target=p, flipping_candidates=len(flips[eid]))
         answers[eid] = text
