@@ -243,15 +243,18 @@ class Study:
     # -- helpers ---------------------------------------------------------------------------------------
     @contextmanager
     def _stage(self, condition: str, stage: str, items: int = 0) -> Iterator[dict[str, int]]:
-        """Time a stage and record its peak memory; ``count["items"]`` may be set inside."""
+        """Time a stage and record its peak memory; ``count["items"]`` may be set inside. An
+        interrupted stage adds its seconds (time spent) but no items (nothing was stored)."""
         reset_peak()
         count = {"items": items}
         start = time.perf_counter()
+        finished = False
         try:
             yield count
+            finished = True
         finally:
             assert self.store is not None
-            self.store.add_timing(condition, stage, time.perf_counter() - start, count["items"], peak_rss_mib())
+            self.store.add_timing(condition, stage, time.perf_counter() - start, count["items"] if finished else 0, peak_rss_mib())
 
     def base(self) -> LoadedModel:
         if self._base is None:
