@@ -32,6 +32,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Is an LLM's rationale true to the model and close to a human's?")
 list_app = typer.Typer(add_completion=False, no_args_is_help=True, help="List tasks, datasets, models, methods and metrics.")
 app.add_typer(list_app, name="list")
+task_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Check task files of your own.")
+app.add_typer(task_app, name="task")
 
 
 def _json_object(value: str | None, option: str) -> dict | None:
@@ -77,6 +79,7 @@ PLACEHOLDER = typer.Option("_", help="Placeholder word when --mask placeholder."
 MAX_NEW_TOKENS = typer.Option(64, help="Generation budget of UNBOUND prompting (TOP-VAR uses 16 + 4k).")
 RANDOM_DRAWS = typer.Option(100, help="Seeded draws averaged for the random baseline's alignment.")
 MIN_ANNOTATORS = typer.Option(2, help="e-SNLI: a word is human rationale when at least this many annotators marked it.")
+TASK_DIR = typer.Option(None, "--task-dir", help="Folder of task files searched for --task NAME (repeatable; before FAITHSCOPE_TASKS and the built-in ones).")
 MAX_BATCH_TOKENS = typer.Option(DEFAULT_MAX_BATCH_TOKENS, help="Padded-token budget of one forward/backward batch (raise it on a GPU).")
 PROGRESS = typer.Option(True, help="Show progress bars.")
 METHODS_HELP = (f"Comma-separated methods: {', '.join(all_method_names())}; "
@@ -94,8 +97,12 @@ def _attribution(target: str, reduction: str, attention: str):
 
 @app.command(short_help="Classify, extract rationales with every method, mask and re-score; resumable.")
 def run(
-    dataset: str = typer.Option("demo", help="demo | esnli | esnli-plain | fever | medical_bios"),
+    dataset: str = typer.Option("demo", help="demo | esnli | esnli-plain | fever | medical_bios | eraser (--data-dir DIR --task T) | file (--data-file)"),
     data_dir: Optional[str] = DATA_DIR,
+    task: Optional[str] = typer.Option(None, help="Task name or task file FILE.toml (labels, verbalizers, prompts); default: the dataset's own. Required with --data-file and --dataset eraser."),
+    task_dir: Optional[list[str]] = TASK_DIR,
+    data_file: Optional[str] = typer.Option(None, help="Your own .jsonl/.csv/.parquet file (the task's fields, label, optional id and rationale; docs/own-data.md)."),
+    split: Optional[str] = typer.Option(None, help="--dataset eraser: train | val | test (default test)."),
     n: Optional[int] = typer.Option(None, "-n", help="Seeded random sample of N examples (ids stored with the run)."),
     first: bool = typer.Option(False, "--first", help="Take the first N examples in file order instead of a random sample."),
     seed: int = SEED,
@@ -144,13 +151,17 @@ def run(
 
     attribution_config = _attribution(target, reduction, attention)
     config = RunConfig(
-        dataset=dataset, data_dir=data_dir, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
+        dataset=dataset, data_dir=data_dir, task=task, task_dir=tuple(task_dir or ()), data_file=data_file, split=split, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
         endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, extra_body=_json_object(extra_body, '--extra-body'), prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
         score_missing=score_missing, mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, ig_steps=ig_steps, batch_size=batch_size,
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
-    config.output_dir = output_dir or str(Path("runs") / f"{dataset}-{config.config_hash()[:8]}")
+    if config.task:  # the task file's hash is part of the run's identity (and of the default directory's name)
+        from .runs.runner import resolve_run_task
+
+        resolve_run_task(config)
+    config.output_dir = output_dir or str(Path("runs") / f"{config.dataset}-{config.config_hash()[:8]}")
     result = run_api(config, wait=wait, notify=lambda line: typer.echo(line, err=True))
     result.store.close()  # checkpoint the WAL now, not when the object is collected (a later reader would see the file change)
     _report([result.run_dir], None, write=report)
@@ -399,13 +410,39 @@ def list_metrics_cmd() -> None:
 
 
 @list_app.command("tasks")
-def list_tasks_cmd() -> None:
-    """Tasks (one TOML file each): labels and fields."""
-    from .tasks import list_tasks, load_task
+def list_tasks_cmd(task_dir: Optional[list[str]] = TASK_DIR) -> None:
+    """Tasks (one TOML file each): built-in ones and those of --task-dir and FAITHSCOPE_TASKS, with their paths."""
+    from .tasks import task_entries
 
-    for name in list_tasks():
-        t = load_task(name)
-        typer.echo(f"{t.name:14} labels={','.join(t.labels)}  fields={','.join(t.fields)}  {t.path}")
+    for e in task_entries(tuple(task_dir or ())):
+        if e.task is None:
+            typer.echo(f"{e.name:14} [{e.origin}] INVALID: {e.error}  {e.path}")
+            continue
+        hidden = f"  (shadowed by {e.shadowed_by})" if e.shadowed_by else ""
+        typer.echo(f"{e.name:14} [{e.origin}] labels={','.join(e.task.labels)}  fields={','.join(e.task.fields)}  {e.path}{hidden}")
+
+
+@task_app.command("check")
+def task_check_cmd(
+    task: str = typer.Argument(..., metavar="TASK", help="Task file (FILE.toml) or task name."),
+    example_file: Optional[Path] = typer.Option(None, help="Render the prompts with the first record of this data file (--data-file format)."),
+    task_dir: Optional[list[str]] = TASK_DIR,
+    model: str = MODEL,
+    gguf_file: Optional[str] = GGUF_FILE,
+    tokenizer: bool = typer.Option(True, help="Load the model's tokenizer to check that every verbalizer encodes to tokens (--no-tokenizer: skip)."),
+) -> None:
+    """Validate a task file and print one prompt of each kind, exactly as the model receives it."""
+    from .tasks import resolve_task
+    from .tasks.check import check_task, format_check
+
+    resolved = resolve_task(task, tuple(task_dir or ()))
+    encode = None
+    if tokenizer:
+        from .models.loading import ModelSpec, load_tokenizer
+
+        tok = load_tokenizer(ModelSpec(model, gguf_file))
+        encode = lambda text: tok(text, add_special_tokens=False).input_ids  # noqa: E731 - as HFBackend.verbalizer_ids
+    typer.echo(format_check(check_task(resolved, encode, example_file)))
 
 
 @list_app.command("datasets")
@@ -414,19 +451,20 @@ def list_datasets_cmd() -> None:
     from .data import DATASETS
 
     for name, spec in DATASETS.items():
-        typer.echo(f"{name:14} task={spec.task:14} {spec.description}")
+        typer.echo(f"{name:14} task={spec.task or '(--task)':14} {spec.description}")
 
 
 @list_app.command("models")
 def list_models_cmd() -> None:
-    """The embedded default and the kinds of model faithscope loads."""
-    from .models.embedded import EMBEDDED_DESCRIPTION, embedded_gguf_path
+    """The packaged models (the embedded default first) and the kinds of model faithscope loads."""
+    from .models.packaged import describe, packaged_names, where
 
-    try:
-        where = str(embedded_gguf_path())
-    except FaithscopeError as e:
-        where = f"not installed ({e})"
-    typer.echo(f"embedded       {EMBEDDED_DESCRIPTION}\n               file: {where}")
+    for name in packaged_names():
+        try:
+            location = where(name)
+        except FaithscopeError as e:
+            location = f"not installed ({e})"
+        typer.echo(f"{name:14} {describe(name)}\n               file: {location}")
     typer.echo("<hub id>       any Hugging Face causal LM (--model ID [--gguf-file F] [--adapter DIR])")
     typer.echo("<directory>    a local model directory (same options)")
     typer.echo("--backend openai --base-url URL --model NAME   a model behind an OpenAI-compatible server (no gradients)")

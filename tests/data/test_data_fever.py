@@ -29,7 +29,7 @@ def test_fever_errors(fixtures):
     assert [(e.line, e.field) for e in errors] == [
         (2, None), (3, "query"), (4, "classification"), (5, "docids"), (6, "evidences"), (7, "query")]
     assert errors[1].problem == "missing key"
-    assert errors[2].problem == "unknown label 'not enough info'; expected one of supports, refutes"
+    assert errors[2].problem == "unknown label 'NOT ENOUGH INFO'; expected one of supports, refutes"  # named as written in the file
     assert errors[3].problem == f"document file not found: {fixtures / 'bad' / 'fever' / 'docs' / 'Missing_Doc'}"
     assert errors[4].problem == "tokens [9, 17) of document 'Doc_A' do not reproduce the span text"
     assert errors[5].problem == "empty text"

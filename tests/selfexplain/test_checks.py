@@ -163,3 +163,40 @@ def test_choose_target_from_prediction_and_two_labels():
     tweet = Example("t", {"text": ("so", "happy")}, "positive")
     assert choose_target(binary, tweet, "positive", 0) == "negative"
     assert choose_target(replace(binary, target_from="prediction"), tweet, "negative", 0) == "positive"
+
+
+def test_evaluate_styles_without_predictions_scores_the_originals_first():
+    from faithscope.selfexplain.evaluate import evaluate_styles
+
+    backend = FixedBackend(redacted_is_unknown, replies=lambda p: " dog" if p.endswith("Words:") else " A [REDACTED] moves.")
+    rows = evaluate_styles(backend, SPEC, [EX, EX2], ("attribution", "redaction", "counterfactual"), "many", seed=0,
+                           task_name="nli")
+    assert len(backend.generate_calls) == 1 and len(backend.score_calls) == 2
+    prompts, budgets, stops = backend.generate_calls[0]
+    assert len(prompts) == 6 and budgets == [24, 24, 64, 64, 64, 64] and stops == [["\n"]] * 6
+    assert all("Use as many words as needed." in p for p in prompts)
+    assert [r.failure for r in rows] == [None, parse.NO_INPUT_WORD, None, parse.NOT_A_REDACTION, None, None]
+    assert [r.faithful for r in rows] == [True, None, True, None, False, False]  # the rewrite's recheck is unknown, not the target
+    assert {r.task for r in rows} == {"nli"}
+    assert rows[0].predicted == "entailment"  # the originals (no marker) are answered entailment
+    assert all(r.target is None for r in rows[:4]) and [r.target != r.gold for r in rows[4:]] == [True, True]
+
+
+def test_unknown_on_the_unedited_input_is_a_diagnostic():
+    from faithscope.selfexplain.checks import score_originals, unknown_on_original
+
+    backend = FixedBackend(lambda p: "unknown" if "man" in p.split("\n\n")[0] else "neutral")
+    originals = score_originals(backend, SPEC, [EX, EX2])
+    assert unknown_on_original(SPEC, originals) == 0.5
+    assert predict(FixedBackend(lambda p: "unknown"), SPEC, [EX])["e1"].predicted in SPEC.task.labels
+
+
+def test_summarise_counts_targets_equal_to_the_prediction():
+    from faithscope.selfexplain.evaluate import summarise
+
+    rows, _ = run("counterfactual", ["A dog sleeps.", "A dog sleeps."], answer=sleeps_is_contradiction,
+                  examples=(EX, replace(EX, id="e3")), predicted={"e1": "neutral", "e3": "entailment"},
+                  targets={"e1": "neutral", "e3": "contradiction"})
+    (rec,) = summarise(rows, n_resamples=50)
+    assert (rec["task"], rec["style"], rec["n"], rec["target_is_prediction"]) == ("demo", "counterfactual", 2, 1)
+    assert rec["sc_faithful"] == 0.5 and rec["sc_correct"] == 0.5 and rec["failures"] == {}

@@ -15,14 +15,17 @@ import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..errors import ConfigError, DataError
 from ..types import Example
-from . import ag_news, comve, demo, ecqa, esnli, esnli_plain, fever, medical_bios, sentiment140
+from . import ag_news, comve, demo, ecqa, eraser, esnli, esnli_plain, fever, medical_bios, sentiment140, user_file
 from .common import DATA_ENV, HOW_TO_POINT, ErrorHandler
 from .stats import random_baseline_expectation
 from .words import normalize_word, split_words
+
+if TYPE_CHECKING:
+    from ..tasks import Task
 
 __all__ = [
     "DATASETS", "DatasetSpec", "LoadedDataset", "dataset_spec", "list_datasets", "load_dataset",
@@ -38,10 +41,12 @@ class Loader(Protocol):
 class DatasetSpec(NamedTuple):
     """A registered dataset: the task it is scored with, its loader, and where its files live."""
 
-    task: str
+    task: str | None
+    """The built-in task it is scored with; ``None``: the user names one (``--task``)."""
     loader: Loader
     subdir: str | None
-    """Folder under the data directory; ``None`` = shipped with faithscope (needs no data dir)."""
+    """Folder under the data directory; ``None`` = needs no data dir (shipped with faithscope, or a
+    ``--data-file``); ``""`` = the data directory IS the dataset's folder (an ERASER directory)."""
     description: str
 
 
@@ -61,7 +66,10 @@ DATASETS: dict[str, DatasetSpec] = {
                           "AG News test split: 7,600 news articles, 4 topics (entities and line breaks repaired)"),
     "sentiment140": DatasetSpec("sentiment140", sentiment140.load, "sentiment140",
                                 "Sentiment140 hand-labelled test tweets, positive/negative (neutral dropped by default)"),
+    "eraser": DatasetSpec(None, eraser.load, "", "any ERASER-format directory (--data-dir DIR --task NAME|FILE.toml [--split])"),
+    "file": DatasetSpec(None, user_file.load, None, "your own JSONL/CSV/Parquet file (--data-file FILE --task NAME|FILE.toml)"),
 }
+"""``eraser`` and ``file`` need a task (docs/own-data.md); the others carry their built-in one."""
 
 
 @dataclass
@@ -99,6 +107,7 @@ def load_dataset(
     seed: int = 0,
     first: bool = False,
     skip_invalid: bool = False,
+    task: "Task | None" = None,
     **options: Any,
 ) -> LoadedDataset:
     """Load a registered dataset and optionally take ``n`` of its examples.
@@ -110,10 +119,18 @@ def load_dataset(
     them and says so in ``note``. Without ``skip_invalid`` the first malformed record raises a
     :class:`DataError` naming file, line and field; with it, malformed records are counted in
     ``skipped`` and their messages kept in ``skipped_reasons``. ``options`` go to the loader
-    (e.g. ``min_annotators=3`` for ``esnli``, ``aggregation="any"`` for ``medical_bios``).
+    (e.g. ``min_annotators=3`` for ``esnli``, ``aggregation="any"`` for ``medical_bios``,
+    ``path=`` for ``file``, ``split=`` for ``eraser``). ``task`` (a :class:`~faithscope.tasks.Task`)
+    is required by ``eraser`` and ``file``, which build their fields from it; for the others it
+    replaces the built-in task, and the examples' fields and labels must fit it.
     """
     spec = dataset_spec(name)
     _check_options(name, spec.loader, options)
+    takes_task = "task" in inspect.signature(spec.loader).parameters
+    if takes_task:
+        if task is None:
+            raise ConfigError(f"dataset {name!r} needs a task: pass --task NAME or --task FILE.toml (see docs/own-data.md)")
+        options["task"] = task
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ConfigError(f"n must be a positive integer, got {n!r}")
 
@@ -126,15 +143,33 @@ def load_dataset(
     examples = spec.loader(root, on_error=on_error if skip_invalid else None, **options)
     if spec.subdir is None:
         path = str(options.get("path") or demo.DEMO_FILE)
+    elif spec.subdir == "":
+        path = str(root)
     else:
         path = str(_dataset_path(root, spec.subdir))
+    if task is not None and not takes_task:
+        check_fits_task(name, examples, task)
     selected, note = _select(examples, n, seed, first)
-    return LoadedDataset(examples=selected, task=spec.task, dataset=name, skipped=len(reasons),
+    return LoadedDataset(examples=selected, task=task.name if task is not None else str(spec.task), dataset=name, skipped=len(reasons),
                          skipped_reasons=reasons, path=path, note=note)
 
 
+def check_fits_task(name: str, examples: list[Example], task: "Task") -> None:
+    """A built-in dataset read with another task (``--dataset fever --task mine.toml``): the
+    task must name the dataset's fields in its order and cover its labels."""
+    if not examples:
+        return
+    have = examples[0].field_names
+    if have != tuple(task.fields):
+        raise ConfigError(f"task {task.name!r} has fields {list(task.fields)} but dataset {name!r} gives {list(have)}; "
+                          "a task for this dataset must use those fields in that order")
+    unknown = sorted({e.label for e in examples} - set(task.labels))
+    if unknown:
+        raise ConfigError(f"dataset {name!r} has label(s) {unknown} that task {task.name!r} does not have (its labels: {', '.join(task.labels)})")
+
+
 def _check_options(name: str, loader: Loader, options: dict[str, Any]) -> None:
-    allowed = [p for p in inspect.signature(loader).parameters if p not in ("data_dir", "on_error")]
+    allowed = [p for p in inspect.signature(loader).parameters if p not in ("data_dir", "on_error", "task")]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ConfigError(f"dataset {name!r} has no option {', '.join(map(repr, unknown))}; "
@@ -144,6 +179,8 @@ def _check_options(name: str, loader: Loader, options: dict[str, Any]) -> None:
 def _data_root(name: str, spec: DatasetSpec, data_dir: str | os.PathLike[str] | None) -> Path | None:
     if spec.subdir is None:
         return None
+    if spec.subdir == "" and data_dir is None:
+        raise ConfigError(f"dataset {name!r} reads the directory given by --data-dir DIR")
     if data_dir is None:
         env = os.environ.get(DATA_ENV)
         if not env:

@@ -81,6 +81,18 @@ def check_label(label: object, labels: Iterable[str], path: Path, line: int, fie
     return label
 
 
+def match_label(value: object, labels: Iterable[str], path: Path, line: int, field: str) -> str:
+    """The task label ``value`` names: exactly, or else the one label equal to it ignoring case."""
+    allowed = tuple(labels)
+    if isinstance(value, str):
+        if value in allowed:
+            return value
+        folded = [lab for lab in allowed if lab.casefold() == value.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+    raise DataError(str(path), line, field, f"unknown label {value!r}; expected one of {', '.join(allowed)}")
+
+
 def check_words(words: tuple[str, ...], path: Path, line: int, field: str) -> tuple[str, ...]:
     """The words of a field, or a DataError when the field is empty (nothing to classify)."""
     if not words:

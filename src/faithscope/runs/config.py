@@ -22,7 +22,13 @@ from ..models.loading import ModelSpec
 MASK_STRATEGIES = ("delete", "placeholder")
 BACKENDS = ("transformers", "openai")
 #: Keys that only change speed or where output goes, never the numbers.
-NON_RESULT_KEYS = frozenset({"output_dir", "data_dir", "batch_size", "max_batch_tokens", "concurrency", "timeout", "max_retries", "progress"})
+NON_RESULT_KEYS = frozenset({"output_dir", "data_dir", "batch_size", "max_batch_tokens", "concurrency", "timeout", "max_retries", "progress",
+                             "task_dir"})
+#: Result keys of your own data and tasks, left out of the hash while unset, so that the runs
+#: (and default run directories) of built-in datasets keep the identity they had before them.
+OPTIONAL_RESULT_KEYS = ("task", "task_path", "task_sha256", "data_file", "data_sha256", "split")
+#: Datasets that build their fields from a task the user names (``--task``).
+USER_TASK_DATASETS = ("eraser", "file")
 
 
 @dataclass
@@ -31,6 +37,20 @@ class RunConfig:
 
     dataset: str = "demo"
     data_dir: str | None = None
+    task: str | None = None
+    """``--task``: a task name or a task file (``FILE.toml``); default: the dataset's built-in task."""
+    task_dir: tuple[str, ...] = ()
+    """``--task-dir``: folders searched for ``--task NAME`` before ``FAITHSCOPE_TASKS`` and the built-in ones."""
+    data_file: str | None = None
+    """``--data-file``: your own JSONL/CSV/Parquet file (dataset ``file``)."""
+    split: str | None = None
+    """``--split`` of an ERASER directory (train, val, test; default test)."""
+    task_path: str | None = None
+    """The task file ``--task`` resolved to, and the hash of its bytes (set by
+    :func:`faithscope.runs.runner.resolve_run_task`): a changed task file is another run."""
+    task_sha256: str | None = None
+    data_sha256: str | None = None
+    """Hash of the ``--data-file`` bytes: a changed data file is another run."""
     n: int | None = None
     first: bool = False
     seed: int = 0
@@ -87,6 +107,19 @@ class RunConfig:
         if not self.methods:
             raise ConfigError("--methods needs at least one method")
         self.methods = tuple(self.methods)
+        self.task_dir = tuple(self.task_dir)
+        if self.data_file:
+            if self.dataset == "demo":  # the default: --data-file alone selects your file
+                self.dataset = "file"
+            elif self.dataset != "file":
+                raise ConfigError(f"--data-file reads your own file; it cannot be combined with --dataset {self.dataset}")
+        elif self.dataset == "file":
+            raise ConfigError("--dataset file needs --data-file FILE (.jsonl, .csv or .parquet)")
+        if self.dataset in USER_TASK_DATASETS and not self.task:
+            what = "--data-file" if self.dataset == "file" else "--dataset eraser"
+            raise ConfigError(f"{what} needs --task NAME or --task FILE.toml (labels, verbalizers, prompts; docs/own-data.md)")
+        if self.split is not None and self.dataset != "eraser":
+            raise ConfigError("--split chooses the file of an ERASER directory; it needs --dataset eraser")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -95,7 +128,8 @@ class RunConfig:
 
     def result_dict(self) -> dict[str, Any]:
         """The keys that determine results (hashed and compared on resume)."""
-        return {k: v for k, v in self.as_dict().items() if k not in NON_RESULT_KEYS}
+        return {k: v for k, v in self.as_dict().items()
+                if k not in NON_RESULT_KEYS and not (k in OPTIONAL_RESULT_KEYS and v is None)}
 
     def config_hash(self) -> str:
         """Hash of the result keys with credentials stripped (a hash of a short secret can be guessed)."""

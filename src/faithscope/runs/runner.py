@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterator, Sequence
 from ..data import dataset_spec, load_dataset
 from ..errors import ConfigError
 from ..methods import MethodContext, MethodOptions, RationaleRequest, get_method
-from ..tasks import load_task
+from ..tasks import Task, load_task, resolve_task
+from ..tasks.check import check_backend_verbalizers
 from ..tasks.fit import PromptBuilder
 from ..types import Example, LabelScores
 from . import memory, perturb
@@ -64,10 +65,40 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def load_dataset_for(config: RunConfig):
-    """The :class:`~faithscope.data.LoadedDataset` of ``config`` (with its skipped count)."""
+def resolve_run_task(config: RunConfig) -> Task:
+    """The task of ``config``: ``--task`` (a file or a name) or the dataset's built-in one.
+
+    A given ``--task`` has its resolved file and content hash recorded in ``config`` (result
+    keys), as has the ``--data-file``'s hash: editing either makes another run, never a mix."""
+    if not config.task:
+        return load_task(str(dataset_spec(config.dataset).task))
+    task = resolve_task(config.task, config.task_dir)
+    config.task_path, config.task_sha256 = str(Path(task.path).resolve()), task.sha256
+    if config.data_file:
+        from ..data.user_file import file_format
+        from ..models.loading import file_sha256
+
+        data = Path(config.data_file).expanduser()
+        file_format(data)  # an unknown extension is named before a missing file
+        if not data.is_file():
+            raise ConfigError(f"--data-file {config.data_file}: file not found")
+        config.data_sha256 = file_sha256(data)
+    return task
+
+
+def load_dataset_for(config: RunConfig, task: Task | None = None):
+    """The :class:`~faithscope.data.LoadedDataset` of ``config`` (with its skipped count);
+    ``task`` is the resolved task (default: :func:`resolve_run_task`)."""
     options: dict[str, Any] = {"min_annotators": config.min_annotators} if config.dataset == "esnli" else {}
-    loaded = load_dataset(config.dataset, config.data_dir, n=config.n, seed=config.seed, first=config.first, skip_invalid=config.skip_invalid, **options)
+    if config.data_file:
+        options["path"] = config.data_file
+    if config.split:
+        options["split"] = config.split
+    given = bool(config.task) or dataset_spec(config.dataset).task is None  # a task other than the dataset's own
+    if given and task is None:
+        task = resolve_run_task(config)
+    loaded = load_dataset(config.dataset, config.data_dir, n=config.n, seed=config.seed, first=config.first, skip_invalid=config.skip_invalid,
+                          task=task if given else None, **options)
     if not loaded.examples:
         raise ConfigError(f"dataset {config.dataset!r} gave no examples" + (f" ({loaded.skipped} invalid records skipped)" if loaded.skipped else ""))
     return loaded
@@ -135,10 +166,11 @@ class Runner:
         self.run_dir = Path(config.output_dir)
         self.notify = notify or log.info
         preflight(config, check_model=backend is None and loaded_model is None)
+        self.task = resolve_run_task(config)
         self.skipped: tuple[int, list[str]] = (0, [])
         if examples is None:
-            loaded = load_dataset_for(config)
-            self.examples, task_name, self.sample_note = loaded.examples, loaded.task, loaded.note
+            loaded = load_dataset_for(config, self.task)
+            self.examples, self.sample_note = loaded.examples, loaded.note
             self.skipped = (loaded.skipped, loaded.skipped_reasons[:20])
             if loaded.skipped:
                 self.notify(f"skipped {loaded.skipped} invalid record(s) (--skip-invalid); first: {loaded.skipped_reasons[0]}")
@@ -147,9 +179,8 @@ class Runner:
         else:  # a subset the caller chose (e.g. the longest documents): nothing to load
             if not examples:
                 raise ConfigError("examples: the chosen subset is empty")
-            self.examples, task_name = list(examples), dataset_spec(config.dataset).task
+            self.examples = list(examples)
             self.sample_note = f"{len(self.examples)} examples of {config.dataset} chosen by the caller"
-        self.task = load_task(task_name)
         self.methods = [get_method(m) for m in config.methods]
         created = not self.run_dir.exists()
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -170,6 +201,7 @@ class Runner:
                 if pending.started:
                     self.notify(pending.line())
             self.backend = backend if backend is not None else make_backend(config, loaded_model)
+            check_backend_verbalizers(self.task, self.backend)
             if not getattr(self.backend, "supports_gradients", False):
                 bad = [m.name for m in self.methods if m.needs_gradients]
                 if bad:

@@ -48,7 +48,8 @@ def choose_target(spec: SelfConsistencySpec, example: Example, predicted: str, s
     return random.Random(f"{seed}:{example.id}").choice(others)
 
 
-def _forced_choice(scores: LabelScores, labels: Sequence[str]) -> LabelScores:
+def forced_choice(scores: LabelScores, labels: Sequence[str]) -> LabelScores:
+    """``scores`` restricted to ``labels`` (the original prediction never answers unknown)."""
     idx = [scores.labels.index(lab) for lab in labels]
     return LabelScores(labels=tuple(labels), logprobs=tuple(scores.logprobs[i] for i in idx),
                        tokens={lab: scores.tokens[lab] for lab in labels if lab in scores.tokens},
@@ -62,11 +63,26 @@ def score_prompts(backend: Backend, spec: SelfConsistencySpec, prompts: Sequence
     return dict(zip(todo, scores))
 
 
-def predict(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
-    """The original (forced-choice) prediction of each example, by example id."""
+def score_originals(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
+    """Labels + unknown after the classify prompt of each unedited example, by example id (one
+    call). Besides the forced choice (:func:`predict`), it tells how often the model would
+    answer unknown with nothing redacted: when that is common, "faithful" verdicts of the
+    attribution and redaction checks say little (:func:`unknown_on_original`)."""
     prompts = [spec.classify_prompt(e) for e in examples]
     by_prompt = score_prompts(backend, spec, prompts)
-    return {e.id: _forced_choice(by_prompt[p], spec.task.labels) for e, p in zip(examples, prompts)}
+    return {e.id: by_prompt[p] for e, p in zip(examples, prompts)}
+
+
+def unknown_on_original(spec: SelfConsistencySpec, originals: Mapping[str, LabelScores]) -> float:
+    """Share of unedited inputs on which labels + unknown would be answered unknown."""
+    if not originals:
+        return float("nan")
+    return sum(s.predicted == spec.unknown for s in originals.values()) / len(originals)
+
+
+def predict(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
+    """The original (forced-choice) prediction of each example, by example id."""
+    return {k: forced_choice(v, spec.task.labels) for k, v in score_originals(backend, spec, examples).items()}
 
 
 @dataclass(frozen=True)
@@ -84,13 +100,15 @@ def _cue(spec: SelfConsistencySpec, style: str) -> tuple[str, ...]:
 
 
 def plan_check(spec: SelfConsistencySpec, example: Example, style: str, mode: str, reply: str,
-               predicted: str, target: str | None) -> PlannedCheck:
-    """Parse ``reply`` and build the recheck prompt of the edited input (or the failure)."""
+               predicted: str, target: str | None, *, task_name: str | None = None) -> PlannedCheck:
+    """Parse ``reply`` and build the recheck prompt of the edited input (or the failure).
+    ``task_name`` is what :attr:`CheckRow.task` records (default: the task file's name; the
+    study passes its own task name, e.g. ``snli`` for the ``esnli`` task file)."""
     if style not in STYLES:
         raise ConfigError(f"unknown explanation style {style!r}; styles: {', '.join(STYLES)}")
     if style == "counterfactual" and target is None:
         raise ConfigError(f"example {example.id!r}: the counterfactual check needs a target label")
-    base = dict(example_id=example.id, task=spec.task.name, style=style, mode=mode, gold=example.label,
+    base = dict(example_id=example.id, task=task_name or spec.task.name, style=style, mode=mode, gold=example.label,
                 predicted=predicted, target=target if style == "counterfactual" else None, reply=reply,
                 recheck=None, faithful=None, correct=predicted == example.label)
 
@@ -136,11 +154,12 @@ def finish_check(spec: SelfConsistencySpec, planned: PlannedCheck, scores: Mappi
 
 
 def plan_checks(spec: SelfConsistencySpec, examples: Sequence[Example], style: str, mode: str, replies: Sequence[str],
-                predicted: Mapping[str, str], targets: Mapping[str, str | None]) -> list[PlannedCheck]:
+                predicted: Mapping[str, str], targets: Mapping[str, str | None], *, task_name: str | None = None) -> list[PlannedCheck]:
     """:func:`plan_check` for each example with its reply (same order)."""
     if len(replies) != len(examples):
         raise ValueError(f"{len(replies)} replies for {len(examples)} examples")
-    return [plan_check(spec, e, style, mode, r, predicted[e.id], targets.get(e.id)) for e, r in zip(examples, replies)]
+    return [plan_check(spec, e, style, mode, r, predicted[e.id], targets.get(e.id), task_name=task_name)
+            for e, r in zip(examples, replies)]
 
 
 def finish_checks(backend: Backend, spec: SelfConsistencySpec, planned: Sequence[PlannedCheck]) -> list[CheckRow]:
@@ -150,6 +169,7 @@ def finish_checks(backend: Backend, spec: SelfConsistencySpec, planned: Sequence
 
 
 def check_explanations(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example], style: str, mode: str,
-                       replies: Sequence[str], predicted: Mapping[str, str], targets: Mapping[str, str | None]) -> list[CheckRow]:
+                       replies: Sequence[str], predicted: Mapping[str, str], targets: Mapping[str, str | None],
+                       *, task_name: str | None = None) -> list[CheckRow]:
     """The self-consistency check of one style for each example's reply (one score call)."""
-    return finish_checks(backend, spec, plan_checks(spec, examples, style, mode, replies, predicted, targets))
+    return finish_checks(backend, spec, plan_checks(spec, examples, style, mode, replies, predicted, targets, task_name=task_name))

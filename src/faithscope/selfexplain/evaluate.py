@@ -33,8 +33,10 @@ def generate_replies(backend: Backend, prompts: Sequence[str], budgets: Sequence
 
 
 def evaluate_styles(backend: Backend, spec: SelfConsistencySpec, examples: Sequence[Example], styles: Sequence[str], mode: str,
-                    *, seed: int = 0, predictions: Mapping[str, LabelScores] | None = None) -> list[CheckRow]:
-    """Self-consistency rows of every example in every style of ``styles`` (``mode``: ``one`` or ``many``)."""
+                    *, seed: int = 0, predictions: Mapping[str, LabelScores] | None = None,
+                    task_name: str | None = None) -> list[CheckRow]:
+    """Self-consistency rows of every example in every style of ``styles`` (``mode``: ``one`` or ``many``).
+    ``task_name`` goes into :attr:`CheckRow.task` (default: the task file's name)."""
     if predictions is None:
         predictions = predict(backend, spec, examples)
     predicted = {e.id: predictions[e.id].predicted for e in examples}
@@ -50,5 +52,27 @@ def evaluate_styles(backend: Backend, spec: SelfConsistencySpec, examples: Seque
     planned = []
     for k, style in enumerate(styles):
         chunk = replies[k * len(examples):(k + 1) * len(examples)]
-        planned.extend(plan_checks(spec, examples, style, mode, chunk, predicted, targets))
+        planned.extend(plan_checks(spec, examples, style, mode, chunk, predicted, targets, task_name=task_name))
     return finish_checks(backend, spec, planned)
+
+
+def summarise(rows: Sequence[CheckRow], *, n_resamples: int = 1000, seed: int = 0) -> list[dict[str, object]]:
+    """One record per (task, style, mode) in first-seen order: N, every self-consistency rate
+    of the metric registry with its CI, the failure counts by reason and, for counterfactual
+    rows, ``target_is_prediction``: rows whose target (drawn != gold, Madsen's code) equals the
+    model's own prediction, where keeping the prediction already "passes" the check."""
+    from ..metrics.self_consistency import failure_counts, self_consistency_rates
+
+    groups: dict[tuple[str, str, str], list[CheckRow]] = {}
+    for r in rows:
+        groups.setdefault((r.task, r.style, r.mode), []).append(r)
+    out: list[dict[str, object]] = []
+    for (task, style, mode), group in groups.items():
+        rec: dict[str, object] = {"task": task, "style": style, "mode": mode, "n": len(group)}
+        for name, cell in self_consistency_rates(group, n_resamples=n_resamples, seed=seed).items():
+            rec[name] = cell.value
+            rec[f"{name}_ci"] = cell.ci
+        rec["failures"] = failure_counts(group)
+        rec["target_is_prediction"] = sum(r.target is not None and r.target == r.predicted for r in group)
+        out.append(rec)
+    return out
