@@ -17,13 +17,22 @@ OUT=${1:-runs/selfexplain-must-show}
 PY=${PYTHON:-python}
 export PYTHONPATH=${PYTHONPATH:-$PWD/src}
 DATA=${FAITHSCOPE_DATA:-../shared/data}
-TRAIN_N=${TRAIN_N:-24}
-EVAL_N=${EVAL_N:-24}
+# Cost model measured on this machine (SmolLM2-135M, ~150-token prompts): one scored prompt ~1 s of
+# CPU (batched); the study checks 108 x EVAL_N rows (8 conditions; before and after:main and the 3
+# cross-style conditions on 3 tasks x 3 styles x 2 modes, the 3 unseen-task ones on 1 task each),
+# each ~2.5 prompt-equivalents (explanation + recheck) plus 2 + DRAWS for the second view; pseudo
+# explanations ~20-40 s CPU per training example (attribution, deletion of the top 5, counterfactual
+# substitutes, self-check) for 3 x TRAIN_N examples; 7 LoRA trainings on the last 4 layers.
+# TRAIN_N=10 EVAL_N=10 EPOCHS=2 DRAWS=3: ~8 + ~10 + ~65 min on 2 free cores (an estimate, not a
+# measurement of the whole study; OUTPUT_DIR/report/selfexplain_stages.md has the real breakdown).
+TRAIN_N=${TRAIN_N:-10}
+EVAL_N=${EVAL_N:-10}
 EPOCHS=${EPOCHS:-2}
+DRAWS=${DRAWS:-3}
 start=$(date +%s)
 "$PY" -m faithscope.cli selfexplain --preset cpu --data-dir "$DATA" \
   --tasks snli,agnews,sentiment140 --styles attribution,redaction,counterfactual \
   --train-n "$TRAIN_N" --eval-n "$EVAL_N" --epochs "$EPOCHS" \
-  --experiments main,cross-style,unseen-task --output-dir "$OUT"
+  --draws "$DRAWS" --experiments main,cross-style,unseen-task --output-dir "$OUT"
 echo "wall time: $(( $(date +%s) - start )) s (this invocation; the per-stage breakdown is in $OUT/report/selfexplain_stages.md)"
 for t in main cross_style unseen modes pseudo stages; do cat "$OUT/report/selfexplain_$t.md"; echo; done

@@ -237,6 +237,7 @@ def selfexplain(
     device: str = DEVICE,
     experiments: str = typer.Option("main", help="Comma-separated: main (train on all), cross-style (one style each: 3x3), unseen-task (leave one task out)."),
     seed: int = typer.Option(0, help="Seed for splits, targets, training and random-word baselines."),
+    draws: int = typer.Option(10, help="Random-word draws per checked row in the second view (each is one scored prompt)."),
     progress: bool = PROGRESS,
 ) -> None:
     """Train faithful self-explanations (Doi et al. 2025) and check them before/after (Madsen et al.); resumable."""
@@ -246,7 +247,7 @@ def selfexplain(
 
     config = StudyConfig(preset=preset, data_dir=data_dir, tasks=tasks, styles=styles, train_n=train_n, eval_n=eval_n, epochs=epochs,
                          model=ModelSpec(model, gguf_file, adapter, dtype, device), output_dir=output_dir, seed=seed,
-                         experiments=experiments, progress=progress)
+                         experiments=experiments, draws=draws, progress=progress)
     typer.echo(f"selfexplain study directory: {output_dir}", err=True)
     out = run_study(config, notify=lambda line: typer.echo(line, err=True))
     main_md = Path(out) / "report" / "selfexplain_main.md"

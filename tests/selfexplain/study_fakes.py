@@ -99,8 +99,9 @@ def make_stages(work: Work, tasks: Sequence[str] = ("demo", "demo2")) -> Stages:
         return out
 
     def evaluate(backend: FakeBackend, s: Any, examples: Sequence[Example], styles: Sequence[str], mode: str, *, seed: int = 0,
-                 predictions: Mapping[str, LabelScores] | None = None) -> list[CheckRow]:
+                 predictions: Mapping[str, LabelScores] | None = None, task_name: str | None = None) -> list[CheckRow]:
         assert predictions is not None and set(predictions) == {e.id for e in examples}
+        assert task_name in tasks  # rows carry the study's task name
         work.counts["evaluate_calls"] += 1
         rows = []
         for style in styles:
@@ -111,7 +112,7 @@ def make_stages(work: Work, tasks: Sequence[str] = ("demo", "demo2")) -> Stages:
                 failure = "no word of the input" if u < 0.15 else None
                 faithful = None if failure else u > 0.5
                 reply = work.replies(backend.tag, style, mode, e.id) if work.replies else f"reply {e.id}"
-                rows.append(CheckRow(example_id=e.id, task=s.task.name, style=style, mode=mode, gold=e.label, predicted=pred,
+                rows.append(CheckRow(example_id=e.id, task=task_name, style=style, mode=mode, gold=e.label, predicted=pred,
                                      target=None, reply=reply, explanation="w", failure=failure,
                                      recheck=None if failure else ("unknown" if faithful else pred), faithful=faithful,
                                      correct=pred == e.label, n_changed=1))

@@ -19,6 +19,7 @@ class Kill(BaseException):
     pass
 
 
+@pytest.mark.slow  # ~11.5 min of CPU (~6 min on 2 free cores; 40+ min on the shared machine): three runs of pseudo, training and evaluation
 def test_study_end_to_end_with_kills(tmp_path, loaded_model):
     from faithscope.selfexplain.training import train_selfexplain
 

@@ -124,10 +124,10 @@ def _predict(backend: Any, spec: SelfConsistencySpec, examples: Sequence[Example
 
 
 def _evaluate(backend: Any, spec: SelfConsistencySpec, examples: Sequence[Example], styles: Sequence[str], mode: str, *,
-              seed: int = 0, predictions: Mapping[str, LabelScores] | None = None) -> list[CheckRow]:
+              seed: int = 0, predictions: Mapping[str, LabelScores] | None = None, task_name: str | None = None) -> list[CheckRow]:
     from .evaluate import evaluate_styles
 
-    return evaluate_styles(backend, spec, examples, styles, mode, seed=seed, predictions=predictions)
+    return evaluate_styles(backend, spec, examples, styles, mode, seed=seed, predictions=predictions, task_name=task_name)
 
 
 def _word_faith(backend: Any, spec: SelfConsistencySpec, examples: Sequence[Example], rows: Sequence[CheckRow], *,
@@ -243,15 +243,18 @@ class Study:
     # -- helpers ---------------------------------------------------------------------------------------
     @contextmanager
     def _stage(self, condition: str, stage: str, items: int = 0) -> Iterator[dict[str, int]]:
-        """Time a stage and record its peak memory; ``count["items"]`` may be set inside."""
+        """Time a stage and record its peak memory; ``count["items"]`` may be set inside. An
+        interrupted stage adds its seconds (time spent) but no items (nothing was stored)."""
         reset_peak()
         count = {"items": items}
         start = time.perf_counter()
+        finished = False
         try:
             yield count
+            finished = True
         finally:
             assert self.store is not None
-            self.store.add_timing(condition, stage, time.perf_counter() - start, count["items"], peak_rss_mib())
+            self.store.add_timing(condition, stage, time.perf_counter() - start, count["items"] if finished else 0, peak_rss_mib())
 
     def base(self) -> LoadedModel:
         if self._base is None:
@@ -399,7 +402,7 @@ class Study:
                     continue
                 with self._stage(c.name, "evaluation", len(exs) * len(c.eval_styles)):
                     rows = self.stages.evaluate_styles(backend, spec, exs, c.eval_styles, mode, seed=cfg.seed,
-                                                       predictions={e.id: preds[e.id] for e in exs})
+                                                       predictions={e.id: preds[e.id] for e in exs}, task_name=task)
                 with self._stage(c.name, "second view", len(rows)):
                     faith = self.stages.word_faithfulness(backend, spec, exs, rows, seed=cfg.seed, draws=cfg.draws)
                 if len(faith) != len(rows):
