@@ -44,3 +44,27 @@ def test_paired_delta_of_an_identical_change_has_a_point_ci_and_unparsed_counts_
     assert np.isnan(v) and np.isnan(lo) and np.isnan(hi)
     # examples missing from one side are left out
     assert paired_delta(before[:2], after[1:], "sc_faithful", n_resamples=50)[0] == pytest.approx(1.0)
+
+
+def test_diagnostics_count_unknown_on_the_unedited_input_and_warn(tmp_path):
+    """Hand-made originals: 3 of 4 answered unknown with nothing redacted -> 75%, a warning; the
+    forced choice ignores unknown (accuracy 2/4)."""
+    import math
+
+    from faithscope.selfexplain.report import StudyData, diagnostics_table
+    from faithscope.selfexplain.types import CheckRow
+    from faithscope.types import LabelScores
+
+    labels = ("entailment", "contradiction", "neutral", "unknown")
+    lp = {  # example -> log-probs over labels + unknown
+        "a": (-1.0, -3.0, -3.0, -0.5), "b": (-3.0, -1.0, -3.0, -0.2), "c": (-2.0, -1.5, -3.0, -0.1), "d": (-0.1, -3.0, -3.0, -2.0)}
+    gold = {"a": "entailment", "b": "contradiction", "c": "neutral", "d": "neutral"}
+    rows = [CheckRow(e, "snli", "attribution", "one", gold[e], "x", None, "", "", None, "unknown", True, False) for e in lp]
+    data = StudyData(tmp_path, {"tasks": ["snli"]}, {}, {("before", "snli", "attribution", "one"): rows}, [], {}, [], {},
+                     originals={("before", "snli"): {e: LabelScores(labels, v) for e, v in lp.items()}})
+    table, records = diagnostics_table(data)
+    (rec,) = records
+    assert rec["n"] == 4 and math.isclose(rec["unknown_on_original"], 0.75)
+    assert math.isclose(rec["accuracy"], 0.5)  # a: entailment ok, b: contradiction ok, c: contradiction wrong, d: entailment wrong
+    assert rec["top_label"] in ("entailment", "contradiction") and math.isclose(rec["top_label_share"], 0.5)
+    assert any("WARNING" in n and "before · snli" in n for n in table.notes)

@@ -17,6 +17,9 @@ Written into ``<study dir>/report/`` (``report.html`` there holds the study's HT
   trained); the heatmap ``plots/selfexplain_cross_style.{png,svg}``;
 * ``[selfexplain_unseen]`` per held-out task t × style: before, ``after:unseen=t``, Δ, and
   ``after:main`` (t seen) beside, for every metric;
+* ``[selfexplain_diagnostics]`` per condition × task: accuracy, most predicted label, and how
+  often the model answers unknown with nothing redacted — with a warning when that is ≥ 50%,
+  since then the attribution/redaction checks pass whatever is redacted;
 * ``[selfexplain_modes]`` one-word vs multi-word: headline metric per style × task × mode,
   before/after/Δ;
 * ``[selfexplain_second_view]`` mean of every numeric field of the second-view records
@@ -42,6 +45,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..metrics import METRICS, MetricInfo
 from ..metrics.bootstrap import percentile_interval, resample_indices
 from ..reports.render import Table, write_table
@@ -131,6 +135,8 @@ class StudyData:
     timings: list[dict[str, Any]]
     trained: dict[str, dict[str, Any]]
     metrics: list[MetricInfo] = field(default_factory=list)
+    originals: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(condition, task) → example id → LabelScores over labels + unknown on the unedited input."""
 
     @property
     def tasks(self) -> list[str]:
@@ -161,8 +167,9 @@ def load_study(out_dir: Path | str) -> StudyData:
             items = store.pseudo_items(task)
             pseudo[task] = {"n_examples": store.pseudo_done()[task], "kept": dict(_count(i.kind for i in items)),
                             "drops": dict(store.pseudo_drops(task))}
+        originals = {(c, t): store.predictions(c, t) for c, t in sorted({(k[0], k[1]) for k in rows})}
         return StudyData(Path(out_dir), meta["config"], meta["model"], dict(rows), store.word_faith(), pseudo,
-                         store.timings(), store.trained(), study_metrics())
+                         store.timings(), store.trained(), study_metrics(), originals)
     finally:
         store.close()
 
@@ -346,6 +353,49 @@ def second_view_table(data: StudyData, n_resamples: int = 1000, seed: int = 0) -
                  + ["Rows without explained words are left out of these rates (their N is in the CSV)."]), records
 
 
+UNKNOWN_WARNING = 0.5
+"""Share of unedited inputs answered unknown above which the report warns (see diagnostics_table)."""
+
+
+def diagnostics_table(data: StudyData) -> tuple[Table, list[dict[str, Any]]]:
+    """Per condition × task: accuracy, the share of the most predicted label and how often the
+    model answers unknown with NOTHING redacted. When that share is high, the attribution and
+    redaction checks ("faithful" = unknown after redaction) pass whatever the explanation says."""
+    from .tasks import task_spec
+
+    rows, records, warn = [], [], []
+    for (condition, task), scores in sorted(data.originals.items()):
+        if not scores:
+            continue
+        try:
+            spec = task_spec(task)
+            labels, unknown_word = tuple(spec.task.labels), spec.unknown
+        except ConfigError:  # a task the study registry does not know (e.g. test fakes): no unknown answer to count
+            labels, unknown_word = tuple(next(iter(scores.values())).labels), None
+        gold = {r.example_id: r.gold for key, rs in data.rows.items() if key[:2] == (condition, task) for r in rs}
+        forced = {eid: max((lab for lab in labels if lab in s.labels), key=lambda lab, s=s: s.logprobs[s.labels.index(lab)])
+                  for eid, s in scores.items()}
+        n = len(scores)
+        unknown = sum(s.predicted == unknown_word for s in scores.values()) / n if unknown_word else float("nan")
+        counts = _count(forced.values())
+        top, top_n = max(counts.items(), key=lambda kv: kv[1])
+        acc = sum(forced[e] == gold[e] for e in forced if e in gold) / max(1, sum(e in gold for e in forced))
+        rec = {"condition": condition, "task": task, "n": n, "accuracy": acc, "top_label": top, "top_label_share": top_n / n,
+               "unknown_on_original": unknown}
+        rows.append(([condition, task, str(n)], [f"{100 * acc:.1f}", f"{top} ({100 * top_n / n:.0f}%)", "–" if math.isnan(unknown) else f"{100 * unknown:.1f}"]))
+        records.append(rec)
+        if unknown >= UNKNOWN_WARNING:
+            warn.append(f"{condition} · {task}")
+    notes = ["accuracy: forced choice over the task's labels on the unedited input; unknown on original: the share of unedited "
+             "inputs on which labels + unknown are answered unknown."]
+    if warn:
+        notes.append(f"WARNING: the model answers unknown on at least {100 * UNKNOWN_WARNING:.0f}% of the UNEDITED inputs in "
+                     f"{', '.join(warn)}: there the attribution and redaction checks pass whatever is redacted, so their "
+                     "'faithful' rates say little (the counterfactual check is not affected).")
+    return Table("Diagnostics: accuracy, predicted labels, unknown with nothing redacted", ["condition", "task", "N"],
+                 ["accuracy (%)", "most predicted", "unknown on original (%)"], rows, notes=notes), records
+
+
 def pseudo_table(data: StudyData) -> tuple[Table, list[dict[str, Any]]]:
     reasons = sorted({r for p in data.pseudo.values() for r in p["drops"]})
     rows, records = [], []
@@ -387,7 +437,8 @@ class StudyReport:
 
 
 def study_tables(data: StudyData, n_resamples: int = 1000, seed: int = 0) -> dict[str, tuple[Table, list[dict[str, Any]]]]:
-    out = {"selfexplain_main": main_table(data, n_resamples, seed), "selfexplain_modes": modes_table(data, n_resamples, seed)}
+    out = {"selfexplain_main": main_table(data, n_resamples, seed), "selfexplain_diagnostics": diagnostics_table(data),
+           "selfexplain_modes": modes_table(data, n_resamples, seed)}
     if any(k[0].startswith("after:style=") for k in data.rows):
         out["selfexplain_cross_style"] = cross_style_table(data)
     if any(k[0].startswith("after:unseen=") for k in data.rows):

@@ -47,7 +47,8 @@ from ..types import LabelScores
 from .types import CheckRow, TrainItem
 
 STORE_NAME = "results.sqlite"
-SE_SCHEMA_VERSION = 1
+SE_SCHEMA_VERSION = 2
+"""2: se_predictions hold labels + unknown on the unedited input (1: the forced choice only)."""
 """Version of the ``se_`` tables; a store of another version is refused, never mixed."""
 
 SCHEMA = """

@@ -118,9 +118,17 @@ def _task_splits(task: str, data_dir: str | None, *, train_n: int, eval_n: int, 
 
 
 def _predict(backend: Any, spec: SelfConsistencySpec, examples: Sequence[Example]) -> dict[str, LabelScores]:
-    from .checks import predict
+    """Labels + unknown on each unedited input (stored whole: how often the model would answer
+    unknown with nothing redacted is a diagnostic of the report); callers take the forced choice."""
+    from .checks import score_originals
 
-    return predict(backend, spec, examples)
+    return score_originals(backend, spec, examples)
+
+
+def _forced(spec: SelfConsistencySpec, scores: LabelScores) -> LabelScores:
+    from .checks import forced_choice
+
+    return forced_choice(scores, spec.task.labels)
 
 
 def _evaluate(backend: Any, spec: SelfConsistencySpec, examples: Sequence[Example], styles: Sequence[str], mode: str, *,
@@ -313,7 +321,7 @@ class Study:
                 clock: dict[str, float] = {}
                 with self._stage(BEFORE, "building explanations", len(train)):
                     backend = self.base_backend()
-                    predicted = {eid: s.predicted for eid, s in self.stages.predict(backend, spec, train).items()}
+                    predicted = {eid: _forced(spec, s).predicted for eid, s in self.stages.predict(backend, spec, train).items()}
                     result = self.stages.build_pseudo(self.base(), backend, spec, train, cfg.styles, predicted=predicted,
                                                       method=cfg.method, top_m=cfg.top_m, seed=cfg.seed, timings=clock)
                 for part, seconds in clock.items():  # the builder's own breakdown (attribution, deletion, substitution, self-check)
@@ -402,7 +410,7 @@ class Study:
                     continue
                 with self._stage(c.name, "evaluation", len(exs) * len(c.eval_styles)):
                     rows = self.stages.evaluate_styles(backend, spec, exs, c.eval_styles, mode, seed=cfg.seed,
-                                                       predictions={e.id: preds[e.id] for e in exs}, task_name=task)
+                                                       predictions={e.id: _forced(spec, preds[e.id]) for e in exs}, task_name=task)
                 with self._stage(c.name, "second view", len(rows)):
                     faith = self.stages.word_faithfulness(backend, spec, exs, rows, seed=cfg.seed, draws=cfg.draws)
                 if len(faith) != len(rows):
