@@ -56,6 +56,11 @@ class RunConfig:
     random_draws: int = 100
     ig_steps: int = DEFAULT_IG_STEPS
     """Interpolation steps of ``integrated_gradients`` (a result key)."""
+    aopc: bool = True
+    """Score ERASER's AOPC bins (1/5/10/20/50 %) of scored methods in the masking stage; they
+    are most of its prompts (up to 10 of every scored rationale's 12 inputs). ``--no-aopc``
+    skips them: flip rate, comprehensiveness and sufficiency are unchanged and Table 4 shows
+    no AOPC columns. A result key, so runs with and without are never mixed."""
     output_dir: str = "runs/latest"
     batch_size: int = 16
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS

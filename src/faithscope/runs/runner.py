@@ -7,7 +7,7 @@ Stages (each skips what the store already holds, each batch committed atomically
    identical prompting prompts are generated once;
 3. *masking*: every faithfulness rationale (plus ALL, HUMAN, RANDOM when selected) is
    deleted (or replaced) in the classification prompt, kept alone (ERASER sufficiency) and,
-   for scored methods, binned (AOPC, :mod:`.perturb`), all re-scored in batched forwards; an
+   for scored methods, binned (AOPC, :mod:`.perturb`; not with ``--no-aopc``), all re-scored in batched forwards; an
    input identical to one already scored (same prompt hash) is not scored again. Masking
    deletes from the visible (possibly truncated) window only; rationale words outside it are
    excluded and counted.
@@ -344,6 +344,7 @@ class Runner:
         rationales = [(eid, rat) for eid, _, rat in self.store.rationales(purpose="faithfulness") if (eid, rat.method) not in done]
         by_id = {e.id: e for e in self.examples}
         step = max(self.config.batch_size, 1) * 4
+        bins = perturb.AOPC_BINS if self.config.aopc else ()  # --no-aopc: removed and kept-only inputs only
         with progress(len(rationales), "masking", enabled=self.config.progress) as bar:
             for i in range(0, len(rationales), step):
                 chunk = rationales[i:i + step]  # every example gets a row, also one whose original reply named no label
@@ -351,7 +352,7 @@ class Runner:
                     plans = []
                     for eid, rat in chunk:
                         ex = by_id[eid]
-                        p = perturb.plan(rat.positions, rat.scores, self.prompts.visible(ex), ex.n_words)
+                        p = perturb.plan(rat.positions, rat.scores, self.prompts.visible(ex), ex.n_words, bins=bins)
                         texts = [self.prompts.classification(ex, q.drop, placeholder).text for q in (p.removed, *p.others)]
                         plans.append((eid, rat, p, [prompt_sha(t) for t in texts], texts))
                     wanted = {sha: t for *_, shas, texts in plans for sha, t in zip(shas, texts)}
