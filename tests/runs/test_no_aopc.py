@@ -112,3 +112,20 @@ def test_no_aopc_run_is_not_resumed_with_aopc(both_runs, backend):
     _, (_, cfg, _) = both_runs
     with pytest.raises(ConfigError, match="aopc"):
         Runner(RunConfig(**{**cfg.__dict__, "aopc": True}), backend=backend)
+
+
+def test_run_stored_before_the_option_resumes_as_aopc(tmp_path):
+    """A run stored before ``aopc`` was a result key scored AOPC: it binds again with the
+    default, and is refused with ``--no-aopc`` (its rows hold AOPC bins)."""
+    from faithscope.runs.store import ResultStore
+
+    cfg = RunConfig(dataset="demo", n=2, output_dir=str(tmp_path))
+    store = ResultStore.in_dir(tmp_path)
+    store.bind_config(cfg, {"model": "m"}, {})
+    old = store.get_meta("config_result")
+    del old["aopc"]  # as written before the option existed
+    store.set_meta(config_result=old)
+    store.bind_config(cfg, {"model": "m"}, {})  # same run: accepted
+    with pytest.raises(ConfigError, match="aopc: stored true != requested false"):
+        store.bind_config(RunConfig(dataset="demo", n=2, output_dir=str(tmp_path), aopc=False), {"model": "m"}, {})
+    store.close()

@@ -119,6 +119,17 @@ class RunConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
+#: Result keys added after runs were stored without them, with the value those runs used, so
+#: that a run started before a key existed resumes under the same numbers (and is refused with
+#: another value) instead of being refused for a key it never had.
+LATER_RESULT_KEYS: dict[str, Any] = {"aopc": True}
+
+
+def with_later_keys(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's result dict with :data:`LATER_RESULT_KEYS` filled in where it lacks them."""
+    return {**LATER_RESULT_KEYS, **stored}
+
+
 def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Human-readable differences between two result dicts (flattened one level)."""
     out = []

@@ -32,7 +32,7 @@ from ..tasks import load_task
 from ..tasks.fit import PromptBuilder
 from ..types import Example, LabelScores
 from . import memory, perturb
-from .config import RunConfig, config_diff
+from .config import RunConfig, config_diff, with_later_keys
 from .lock import LOCK_NAME, RunLock, acquire
 from .preflight import preflight
 from .progress import progress
@@ -204,7 +204,7 @@ class Runner:
     def _bound_to_same_run(self) -> bool:
         """The store was started with this configuration and this sample of examples."""
         stored = self.store.get_meta("config_result")
-        return (stored is not None and not config_diff(stored, self.config.result_dict())
+        return (stored is not None and not config_diff(with_later_keys(stored), self.config.result_dict())
                 and self.store.get_meta("example_ids") == [e.id for e in self.examples])
 
     def _same_model_files(self) -> bool:
