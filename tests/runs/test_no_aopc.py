@@ -129,3 +129,16 @@ def test_run_stored_before_the_option_resumes_as_aopc(tmp_path):
     with pytest.raises(ConfigError, match="aopc: stored true != requested false"):
         store.bind_config(RunConfig(dataset="demo", n=2, output_dir=str(tmp_path), aopc=False), {"model": "m"}, {})
     store.close()
+
+
+def test_resumed_masking_bar_counts_rationales_already_done(both_runs, capfd):
+    """The masking bar counts rationales (one per example and method, not examples) and a
+    resumed run's bar starts at what the store holds (it showed 0 of 0 'ex' before)."""
+    _, (runner, cfg, _) = both_runs
+    again = Runner(RunConfig(**{**cfg.__dict__, "progress": True}), backend=runner.backend)
+    capfd.readouterr()
+    again.mask_and_rescore()
+    again.release()
+    err = capfd.readouterr().err
+    n = 3 * len(METHODS)
+    assert "masking: 100%" in err and f"{n}/{n}" in err and "rationale" in err, err

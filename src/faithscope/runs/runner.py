@@ -341,11 +341,15 @@ class Runner:
         strategy = self.config.mask
         placeholder = self.config.placeholder if strategy == "placeholder" else None
         done = self.store.masked_keys(strategy)
-        rationales = [(eid, rat) for eid, _, rat in self.store.rationales(purpose="faithfulness") if (eid, rat.method) not in done]
+        every = [(eid, rat) for eid, _, rat in self.store.rationales(purpose="faithfulness")]
+        rationales = [(eid, rat) for eid, rat in every if (eid, rat.method) not in done]
         by_id = {e.id: e for e in self.examples}
         step = max(self.config.batch_size, 1) * 4
         bins = perturb.AOPC_BINS if self.config.aopc else ()  # --no-aopc: removed and kept-only inputs only
-        with progress(len(rationales), "masking", enabled=self.config.progress) as bar:
+        n_scored = n_reused = 0
+        # the bar counts rationales (not examples: one per example and method), those of a
+        # resumed run included, and shows how many inputs were scored or reused (deduplicated)
+        with progress(len(every), "masking", initial=len(every) - len(rationales), enabled=self.config.progress, unit="rationale") as bar:
             for i in range(0, len(rationales), step):
                 chunk = rationales[i:i + step]  # every example gets a row, also one whose original reply named no label
                 with self._timed("masking", len(chunk)):
@@ -373,7 +377,10 @@ class Runner:
                             lp, pr = _label_side(orig.predicted, s)
                             others.append((eid, rat.method, strategy, q.kind, q.fraction, q.n_words, sha, s.predicted, lp, pr))
                     self.store.put_masked(fresh, rows, others)
-                bar.update(len(rationales[i:i + step]))
+                n_scored += len(fresh)
+                n_reused += sum(len(shas) for *_, shas, _ in plans) - len(fresh)
+                bar.set_postfix_str(f"inputs scored {n_scored}, reused {n_reused}", refresh=False)
+                bar.update(len(chunk))
 
 
 def _label_side(label: str, scores: LabelScores) -> tuple[float | None, float | None]:
