@@ -318,7 +318,10 @@ def test_medical_bios_with_prompting_numbers_match(tmp_path, loaded_model, capsy
 
 
 @pytest.mark.slow
-def test_cli_run_on_real_esnli(tmp_path, shared_data):
+def test_cli_run_on_real_esnli(tmp_path, shared_data, loaded_model):
+    """The CLI on 30 real e-SNLI pairs with the default methods; every number checked as above."""
+    from faithscope.methods import DEFAULT_METHODS
+
     out = tmp_path / "esnli"
     proc = subprocess.run([sys.executable, "-m", "faithscope.cli", "run", "--dataset", "esnli", "--data-dir", str(shared_data), "-n", "30",
                            "--output-dir", str(out), "--no-progress"], capture_output=True, text=True, timeout=3000, env=dict(os.environ))
@@ -327,3 +330,9 @@ def test_cli_run_on_real_esnli(tmp_path, shared_data):
     summary = json.loads((out / "report" / "summary.json").read_text())
     assert summary
     assert (out / "report" / "report.html").stat().st_size > 1000
+    stored = read_store(out)
+    assert not stored.hidden and len(stored.examples) == 30
+    t2, t4 = read_csv(out / "report" / "table2_alignment.csv"), read_csv(out / "report" / "table4_faithfulness.csv")
+    check_table2(stored, t2, DEFAULT_METHODS)
+    check_table4(stored, t4, DEFAULT_METHODS)
+    check_rescored(stored, t4, PlainScorer(loaded_model, "esnli"))
