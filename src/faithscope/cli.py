@@ -129,6 +129,7 @@ def run(
     max_new_tokens: int = MAX_NEW_TOKENS,
     random_draws: int = RANDOM_DRAWS,
     ig_steps: int = typer.Option(20, help="Interpolation steps of integrated_gradients (zero-embedding baseline, Gauss-Legendre)."),
+    aopc: bool = typer.Option(True, help="Score ERASER's AOPC bins (1/5/10/20/50 %) of scored methods; --no-aopc skips them (most of the masking stage's prompts) and Table 4 shows no AOPC columns."),
     min_annotators: int = MIN_ANNOTATORS,
     skip_invalid: bool = typer.Option(False, help="Skip (and count) malformed records instead of stopping at the first."),
     output_dir: Optional[str] = typer.Option(None, help="Run directory (default runs/<dataset>-<config hash>); rerun to resume."),
@@ -154,7 +155,7 @@ def run(
         dataset=dataset, data_dir=data_dir, task=task, task_dir=tuple(task_dir or ()), data_file=data_file, split=split, n=n, first=first, seed=seed, skip_invalid=skip_invalid, min_annotators=min_annotators,
         methods=_methods(methods), model=ModelSpec(model, gguf_file, adapter, dtype, device), backend=backend, base_url=base_url,
         endpoint=endpoint, api_key_env=api_key_env, top_logprobs=top_logprobs, extra_body=_json_object(extra_body, '--extra-body'), prompt_format=prompt_format, max_length=max_length, attribution=attribution_config,
-        score_missing=score_missing, mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, ig_steps=ig_steps, batch_size=batch_size,
+        score_missing=score_missing, mask=mask, placeholder=placeholder, max_new_tokens=max_new_tokens, random_draws=random_draws, ig_steps=ig_steps, aopc=aopc, batch_size=batch_size,
         max_batch_tokens=max_batch_tokens, concurrency=concurrency, timeout=timeout, max_retries=max_retries, progress=progress,
     )
     if config.task:  # the task file's hash is part of the run's identity (and of the default directory's name)

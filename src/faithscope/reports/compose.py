@@ -18,7 +18,7 @@ from ..metrics import METRICS, get_metric, table_metrics
 from .render import Table, metric_csv_columns, metric_header
 from .rundata import RunData
 from .summary import RunSummary, summarize
-from .tables import ORDER_T2, ORDER_T4, AlignmentRow, FaithfulnessRow, alignment_rows, display, faithfulness_rows, ordered
+from .tables import ORDER_T2, ORDER_T4, AlignmentRow, FaithfulnessRow, alignment_rows, display, faithfulness_rows, ordered, run_scored_aopc
 
 DASH = "–"
 
@@ -119,12 +119,16 @@ def metric_ci_column(metric: str) -> Column:
     return Column("95% CI", lambda r: ci_text(metric_ci(r, metric) or (math.nan, math.nan), scale, digits))
 
 
-def metric_columns(table: int, rows: list[Any]) -> list[Column]:
+def metric_columns(table: int, rows: list[Any], omit_absent: bool = False) -> list[Column]:
     """The metric columns of paper table ``table``: one per registry entry of that table, in
     registry order, each followed by a 95% CI column when any row has a CI for it. Adding a
-    column is a registry entry (``table=...``) plus the value in the rows."""
+    column is a registry entry (``table=...``) plus the value in the rows. ``omit_absent``
+    leaves out a metric that no row has (every value ``None``: not computed in any run, e.g.
+    AOPC with ``--no-aopc``), so an absent metric is no column rather than a column of blanks."""
     cols: list[Column] = []
     for info in table_metrics(table):
+        if omit_absent and rows and all(metric_value(r, info.name) is None for r in rows):
+            continue
         cols.append(metric_column(info.name))
         if any(metric_ci(r, info.name) is not None for r in rows):
             cols.append(metric_ci_column(info.name))
@@ -160,7 +164,7 @@ T4_EXTRA_COLUMNS = [
 
 def t4_columns(runs: list["RunTables"]) -> list[Column]:
     """Table 4's columns: the registry's Table 4 metrics (each with its CI), then counts."""
-    return metric_columns(4, [r for rt in runs for r in rt.faithfulness]) + T4_EXTRA_COLUMNS
+    return metric_columns(4, [r for rt in runs for r in rt.faithfulness], omit_absent=True) + T4_EXTRA_COLUMNS
 
 
 def _method_table(title: str, runs: list[RunTables], attr: str, columns: list[Column], order: tuple[str, ...], notes: list[str]) -> Table:
@@ -237,6 +241,12 @@ def table4(runs: list[RunTables]) -> Table:
              "counts in N as not flipped (not flippable), on the masked input as flipped. no p(y) = examples a server "
              "classified only by its reply text (no label probabilities): left out of Δ log p and compr., kept in the flip rate.",
              TABLE4_BASES]
+    no_aopc = [i for i, rt in enumerate(runs, start=1) if not run_scored_aopc(rt.data)]
+    if no_aopc and len(no_aopc) == len(runs):
+        notes = [n for n in notes if not n.startswith("AOPC (scored methods only)")]
+        notes.append("AOPC not computed (run with --no-aopc): its columns are left out.")
+    elif no_aopc:
+        notes.append(f"AOPC not computed in run(s) {', '.join(f'[{i}]' for i in no_aopc)} (--no-aopc): their AOPC cells are blank (–).")
     for i, rt in enumerate(runs, start=1):
         if rt.summary.mask_all is not None and rt.summary.mask_all.low:
             notes.append(f"[{i}] WARNING: {rt.summary.mask_all.message}")
@@ -343,6 +353,11 @@ def records_table2(runs: list[RunTables]) -> list[dict[str, Any]]:
     return out
 
 
+def _ci_bound(ci: tuple[float, float] | None, i: int) -> float | None:
+    """One bound of a CI; ``None`` when the metric is absent (not computed in the run)."""
+    return None if ci is None else ci[i]
+
+
 def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
     out = _method_records(runs, "faithfulness", lambda r: {
         "strategy": None, "n": r.n, "flip_rate": r.flip_rate, "flip_rate_ci_low": r.flip_ci[0], "flip_rate_ci_high": r.flip_ci[1],
@@ -350,9 +365,10 @@ def records_table4(runs: list[RunTables]) -> list[dict[str, Any]]:
         "comprehensiveness": r.comprehensiveness, "comprehensiveness_ci_low": r.comprehensiveness_ci[0],
         "comprehensiveness_ci_high": r.comprehensiveness_ci[1],
         "sufficiency": r.sufficiency, "sufficiency_ci_low": r.sufficiency_ci[0], "sufficiency_ci_high": r.sufficiency_ci[1],
-        "aopc_comprehensiveness": r.aopc_comprehensiveness, "aopc_comprehensiveness_ci_low": r.aopc_comprehensiveness_ci[0],
-        "aopc_comprehensiveness_ci_high": r.aopc_comprehensiveness_ci[1],
-        "aopc_sufficiency": r.aopc_sufficiency, "aopc_sufficiency_ci_low": r.aopc_sufficiency_ci[0], "aopc_sufficiency_ci_high": r.aopc_sufficiency_ci[1],
+        "aopc_comprehensiveness": r.aopc_comprehensiveness, "aopc_comprehensiveness_ci_low": _ci_bound(r.aopc_comprehensiveness_ci, 0),
+        "aopc_comprehensiveness_ci_high": _ci_bound(r.aopc_comprehensiveness_ci, 1),
+        "aopc_sufficiency": r.aopc_sufficiency, "aopc_sufficiency_ci_low": _ci_bound(r.aopc_sufficiency_ci, 0),
+        "aopc_sufficiency_ci_high": _ci_bound(r.aopc_sufficiency_ci, 1), "aopc_computed": r.aopc_comprehensiveness is not None,
         "n_aopc": r.n_aopc, "rationale_words_outside_window": r.outside_window,
         "mean_words_masked": r.mean_masked, "parse_fail_rate": r.parse_fail,
         "orig_no_label": r.orig_unparseable, "masked_no_label": r.masked_unparseable, "no_probabilities": r.no_probs, "skipped_k0": r.skipped},

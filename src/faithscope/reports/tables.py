@@ -145,12 +145,14 @@ class FaithfulnessRow:
     parse_fail: float | None = None
     sufficiency: float = math.nan
     sufficiency_ci: tuple[float, float] = (math.nan, math.nan)
-    aopc_comprehensiveness: float = math.nan
-    aopc_comprehensiveness_ci: tuple[float, float] = (math.nan, math.nan)
-    aopc_sufficiency: float = math.nan
-    aopc_sufficiency_ci: tuple[float, float] = (math.nan, math.nan)
+    aopc_comprehensiveness: float | None = math.nan
+    aopc_comprehensiveness_ci: tuple[float, float] | None = (math.nan, math.nan)
+    aopc_sufficiency: float | None = math.nan
+    aopc_sufficiency_ci: tuple[float, float] | None = (math.nan, math.nan)
+    """The AOPC values are ``None`` (absent, not 0 and not NaN) when the run did not score AOPC
+    bins (``--no-aopc``); NaN when it did but the method has none (unscored methods)."""
     n_aopc: int = 0
-    """Examples with every AOPC bin scored (0 for unscored methods)."""
+    """Examples with every AOPC bin scored (0 for unscored methods and ``--no-aopc`` runs)."""
     outside_window: int = 0
     """Rationale words outside the visible window (truncation), excluded from masking."""
     orig_unparseable: int = 0
@@ -295,10 +297,11 @@ def _aopc_values(orig: dict[str, float], perturbed: list[dict], kind: str) -> np
 
 
 def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] | None = None, n_resamples: int = 1000, seed: int = 0,
-                     perturbed: list[dict] | None = None) -> FaithfulnessRow:
+                     perturbed: list[dict] | None = None, aopc: bool = True) -> FaithfulnessRow:
     """Aggregate one method's masked rows (one per example) and its ``perturbed`` rows
     (sufficiency, AOPC bins) into a Table 4 row; rows of skipped rationales (TOP-VAR, k = 0)
-    are left out and counted."""
+    are left out and counted. ``aopc=False`` (a ``--no-aopc`` run): the AOPC values are
+    ``None``, absent rather than computed from no bins."""
     n_rows = len(rows)
     rows = [r for r in rows if not (rats and r["example_id"] in rats and rats[r["example_id"]].skipped)]
     flips = np.array([float(r["flipped"]) for r in rows])
@@ -322,7 +325,9 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
     def ci(v: np.ndarray) -> tuple[float, float]:
         return bootstrap_ci(v, n_resamples=n_resamples, seed=seed)
 
-    return FaithfulnessRow(method=method, n=len(rows), flip_rate=rate, flip_ci=ci(flips),
+    absent = {} if aopc else {"aopc_comprehensiveness": None, "aopc_comprehensiveness_ci": None, "aopc_sufficiency": None,
+                              "aopc_sufficiency_ci": None}
+    row = FaithfulnessRow(method=method, n=len(rows), flip_rate=rate, flip_ci=ci(flips),
                            logprob_change=mean(lp), logprob_ci=ci(lp),
                            comprehensiveness=mean(comp), comprehensiveness_ci=ci(comp),
                            mean_masked=mean(np.array([float(r["n_masked"]) for r in rows])), parse_fail=fail,
@@ -332,6 +337,7 @@ def faithfulness_row(method: str, rows: list[dict], rats: dict[str, Rationale] |
                            outside_window=int(sum(int(r.get("n_outside") or 0) for r in rows)),
                            orig_unparseable=len(rows) - len(flippable), masked_unparseable=sum(1 for r in flippable if not r["predicted"]),
                            no_probs=len(rows) - len(scored), skipped=n_rows - len(rows))
+    return replace(row, **absent) if absent else row
 
 
 def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: int = 1000, seed: int = 0) -> list[FaithfulnessRow]:
@@ -342,9 +348,16 @@ def faithfulness_rows(data: RunData, strategy: str | None = None, n_resamples: i
     others: dict[str, list[dict]] = {}
     for r in data.perturbed_rows(strategy):
         others.setdefault(r["method"], []).append(r)
-    return [faithfulness_row(m, by_method[m], data.rationales.get((m, "faithfulness")), n_resamples, seed, others.get(m, []))
+    aopc = run_scored_aopc(data)
+    return [faithfulness_row(m, by_method[m], data.rationales.get((m, "faithfulness")), n_resamples, seed, others.get(m, []), aopc)
             for m in ordered(set(by_method), ORDER_T4)]
 
 
+def run_scored_aopc(data: RunData) -> bool:
+    """Whether the run scored AOPC bins (``--aopc``, the default; runs stored before the
+    option existed always did)."""
+    return bool(data.config.get("aopc", True))
+
+
 __all__ = ["NO_SCORES", "AlignmentRow", "FaithfulnessRow", "alignment_row", "alignment_rows", "faithfulness_row", "faithfulness_rows",
-           "display", "ordered", "prompting_quality", "visible_rationales"]
+           "display", "ordered", "prompting_quality", "run_scored_aopc", "visible_rationales"]

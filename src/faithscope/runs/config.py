@@ -76,6 +76,11 @@ class RunConfig:
     random_draws: int = 100
     ig_steps: int = DEFAULT_IG_STEPS
     """Interpolation steps of ``integrated_gradients`` (a result key)."""
+    aopc: bool = True
+    """Score ERASER's AOPC bins (1/5/10/20/50 %) of scored methods in the masking stage; they
+    are most of its prompts (up to 10 of every scored rationale's 12 inputs). ``--no-aopc``
+    skips them: flip rate, comprehensiveness and sufficiency are unchanged and Table 4 shows
+    no AOPC columns. A result key, so runs with and without are never mixed."""
     output_dir: str = "runs/latest"
     batch_size: int = 16
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
@@ -146,6 +151,17 @@ class RunConfig:
         d["methods"] = tuple(d.get("methods", DEFAULT_METHODS))
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+#: Result keys added after runs were stored without them, with the value those runs used, so
+#: that a run started before a key existed resumes under the same numbers (and is refused with
+#: another value) instead of being refused for a key it never had.
+LATER_RESULT_KEYS: dict[str, Any] = {"aopc": True}
+
+
+def with_later_keys(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's result dict with :data:`LATER_RESULT_KEYS` filled in where it lacks them."""
+    return {**LATER_RESULT_KEYS, **stored}
 
 
 def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

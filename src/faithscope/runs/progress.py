@@ -9,8 +9,9 @@ from tqdm.auto import tqdm
 
 
 @contextmanager
-def progress(total: int, desc: str, *, initial: int = 0, enabled: bool = True) -> Iterator[tqdm]:
-    bar = tqdm(total=total, initial=initial, desc=desc, unit="ex", disable=not enabled, dynamic_ncols=True, leave=True)
+def progress(total: int, desc: str, *, initial: int = 0, enabled: bool = True, unit: str = "ex") -> Iterator[tqdm]:
+    """A bar over ``total`` items (``unit``; ``ex`` = examples), ``initial`` of them already done."""
+    bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=not enabled, dynamic_ncols=True, leave=True)
     try:
         yield bar
     finally:

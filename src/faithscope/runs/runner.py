@@ -7,7 +7,7 @@ Stages (each skips what the store already holds, each batch committed atomically
    identical prompting prompts are generated once;
 3. *masking*: every faithfulness rationale (plus ALL, HUMAN, RANDOM when selected) is
    deleted (or replaced) in the classification prompt, kept alone (ERASER sufficiency) and,
-   for scored methods, binned (AOPC, :mod:`.perturb`), all re-scored in batched forwards; an
+   for scored methods, binned (AOPC, :mod:`.perturb`; not with ``--no-aopc``), all re-scored in batched forwards; an
    input identical to one already scored (same prompt hash) is not scored again. Masking
    deletes from the visible (possibly truncated) window only; rationale words outside it are
    excluded and counted.
@@ -33,7 +33,7 @@ from ..tasks.check import check_backend_verbalizers
 from ..tasks.fit import PromptBuilder
 from ..types import Example, LabelScores
 from . import memory, perturb
-from .config import RunConfig, config_diff
+from .config import RunConfig, config_diff, with_later_keys
 from .lock import LOCK_NAME, RunLock, acquire
 from .preflight import preflight
 from .progress import progress
@@ -236,7 +236,7 @@ class Runner:
     def _bound_to_same_run(self) -> bool:
         """The store was started with this configuration and this sample of examples."""
         stored = self.store.get_meta("config_result")
-        return (stored is not None and not config_diff(stored, self.config.result_dict())
+        return (stored is not None and not config_diff(with_later_keys(stored), self.config.result_dict())
                 and self.store.get_meta("example_ids") == [e.id for e in self.examples])
 
     def _same_model_files(self) -> bool:
@@ -373,17 +373,22 @@ class Runner:
         strategy = self.config.mask
         placeholder = self.config.placeholder if strategy == "placeholder" else None
         done = self.store.masked_keys(strategy)
-        rationales = [(eid, rat) for eid, _, rat in self.store.rationales(purpose="faithfulness") if (eid, rat.method) not in done]
+        every = [(eid, rat) for eid, _, rat in self.store.rationales(purpose="faithfulness")]
+        rationales = [(eid, rat) for eid, rat in every if (eid, rat.method) not in done]
         by_id = {e.id: e for e in self.examples}
         step = max(self.config.batch_size, 1) * 4
-        with progress(len(rationales), "masking", enabled=self.config.progress) as bar:
+        bins = perturb.AOPC_BINS if self.config.aopc else ()  # --no-aopc: removed and kept-only inputs only
+        n_scored = n_reused = 0
+        # the bar counts rationales (not examples: one per example and method), those of a
+        # resumed run included, and shows how many inputs were scored or reused (deduplicated)
+        with progress(len(every), "masking", initial=len(every) - len(rationales), enabled=self.config.progress, unit="rationale") as bar:
             for i in range(0, len(rationales), step):
                 chunk = rationales[i:i + step]  # every example gets a row, also one whose original reply named no label
                 with self._timed("masking", len(chunk)):
                     plans = []
                     for eid, rat in chunk:
                         ex = by_id[eid]
-                        p = perturb.plan(rat.positions, rat.scores, self.prompts.visible(ex), ex.n_words)
+                        p = perturb.plan(rat.positions, rat.scores, self.prompts.visible(ex), ex.n_words, bins=bins)
                         texts = [self.prompts.classification(ex, q.drop, placeholder).text for q in (p.removed, *p.others)]
                         plans.append((eid, rat, p, [prompt_sha(t) for t in texts], texts))
                     wanted = {sha: t for *_, shas, texts in plans for sha, t in zip(shas, texts)}
@@ -404,7 +409,10 @@ class Runner:
                             lp, pr = _label_side(orig.predicted, s)
                             others.append((eid, rat.method, strategy, q.kind, q.fraction, q.n_words, sha, s.predicted, lp, pr))
                     self.store.put_masked(fresh, rows, others)
-                bar.update(len(rationales[i:i + step]))
+                n_scored += len(fresh)
+                n_reused += sum(len(shas) for *_, shas, _ in plans) - len(fresh)
+                bar.set_postfix_str(f"inputs scored {n_scored}, reused {n_reused}", refresh=False)
+                bar.update(len(chunk))
 
 
 def _label_side(label: str, scores: LabelScores) -> tuple[float | None, float | None]:

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from ..errors import ConfigError, StoreError
 from ..models.redact import redact_value
 from ..types import Example, LabelScores, Rationale
-from .config import RunConfig, config_diff
+from .config import RunConfig, config_diff, with_later_keys
 
 STORE_NAME = "results.sqlite"
 SCHEMA_VERSION = 3
@@ -177,7 +177,7 @@ class ResultStore:
                           config_hash=config.config_hash(), model_identity=redact_value(identity), versions=versions, created=time.time())
             return
         identity = redact_value(identity)
-        diff = config_diff(stored, result)
+        diff = config_diff(with_later_keys(stored), result)
         if diff:
             raise ConfigError(f"{self.path.parent} holds a run with another configuration ({'; '.join(diff)}); "
                               "use a new --output-dir or the same options")
