@@ -10,7 +10,11 @@ from (FEVER: ``["evidence"]``; default: all fields), and ``reply_occurrence``, w
 selects when it occurs several times in those fields: ``"first"`` (default: its first occurrence
 not already taken, so one listed word selects one input word and a word listed twice selects
 its next occurrence; TOP-VAR's k listed words stay k positions) or ``"every"`` (all its
-occurrences). Both are recorded with every prompting result (:meth:`Task.reply_mapping`).
+occurrences). A third, ``rationale_stop``, lists stop sequences that end an UNBOUND/TOP-VAR reply:
+generation stops there (besides EOS) and the reply parser reads the reply only up to the first
+of them (after its leading whitespace), so a reply generated with or without the stops parses
+to the same rationale (default: none). All three are recorded with every prompting result
+(:meth:`Task.reply_mapping`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Task:
     """Fields a prompting rationale selects from; empty = all :attr:`fields`."""
     reply_occurrence: str = "first"
     """``first`` or ``every``: what a reply word occurring several times selects."""
+    rationale_stop: tuple[str, ...] = ()
+    """Stop sequences of UNBOUND/TOP-VAR replies: a reply ends before the first one."""
 
     @property
     def selectable_reply_fields(self) -> tuple[str, ...]:
@@ -54,7 +60,7 @@ class Task:
 
     def reply_mapping(self) -> dict[str, object]:
         """The reply-to-position rule, as stored with every prompting rationale."""
-        return {"fields": list(self.selectable_reply_fields), "occurrence": self.reply_occurrence}
+        return {"fields": list(self.selectable_reply_fields), "occurrence": self.reply_occurrence, "stop": list(self.rationale_stop)}
 
     def verbalizer(self, label: str) -> str:
         try:
@@ -130,6 +136,9 @@ def parse_task_file(path: Path) -> Task:
     occurrence = raw.get("reply_occurrence", "first")
     if occurrence not in REPLY_OCCURRENCES:
         raise ConfigError(f"{path}: reply_occurrence must be one of {', '.join(REPLY_OCCURRENCES)}, got {occurrence!r}")
+    stops = raw.get("rationale_stop", [])
+    if not isinstance(stops, list) or not all(isinstance(x, str) and x for x in stops):
+        raise ConfigError(f"{path}: 'rationale_stop' must be a list of non-empty stop strings")
     return Task(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),
@@ -141,4 +150,5 @@ def parse_task_file(path: Path) -> Task:
         path=str(path),
         reply_fields=tuple(f for f in fields if f in reply_fields),
         reply_occurrence=occurrence,
+        rationale_stop=tuple(stops),
     )
