@@ -97,3 +97,15 @@ def test_report_mixes_a_counterfactual_run_with_an_ordinary_run(cf_run, tmp_path
     page = (tmp_path / "both" / "report.html").read_text(encoding="utf-8")
     assert "Counterfactual tests of self-explanations" in page and "Table 4" in page
     assert (tmp_path / "both" / "counterfactual.csv").is_file() and (tmp_path / "both" / "table2_alignment.csv").is_file()
+
+
+def test_cli_report_on_a_counterfactual_run(cf_run, tmp_path, capsys):
+    from faithscope.cli import main
+
+    try:
+        main(["report", str(cf_run), "--out", str(tmp_path / "cli")])
+    except SystemExit as exc:  # typer exits 0 after a command
+        assert exc.code in (0, None)
+    out = capsys.readouterr().out
+    assert "[counterfactual]" in out and "ct_flip_rate" in out
+    assert "Counterfactual tests of self-explanations" in (tmp_path / "cli" / "report.html").read_text(encoding="utf-8")
