@@ -47,15 +47,15 @@ def explain(method: str, backend, task_name: str = "esnli", examples: Sequence[E
     return get_method(method).explain(reqs, ctx)
 
 
-LOOP = "\n\nThe answer is: guitar | music\n\nThe answer is: man | plays\n\nThe answer is: man"
+LOOP = "\n\nThe answer is: guitar | music |\n\nThe answer is: man | plays |\n\nThe answer is: man"
 
 
 @pytest.mark.parametrize("method", ["prompt-unbound", "prompt-topk"])
 def test_the_task_stops_reach_the_backend_and_the_reply_ends_there(method):
     backend = StopBackend(LOOP)
     rat = explain(method, backend)[0]
-    assert backend.stops == [("\n\nThe answer is:",)]  # before: () — generation ran to the budget
-    assert rat.raw_reply == "\n\nThe answer is: guitar | music"
+    assert backend.stops == [("|\n\nThe answer is:",)]  # before: () — generation ran to the budget
+    assert rat.raw_reply == "\n\nThe answer is: guitar | music "
     assert rat.positions == (4, 9) and rat.parsed
 
 
@@ -63,13 +63,21 @@ def test_the_task_stops_reach_the_backend_and_the_reply_ends_there(method):
 @pytest.mark.parametrize("reply", [
     LOOP,
     "\n\nThe answer is: ||\n\nThe answer is: guitar",  # the second answer would have selected "guitar"
+    "|\n\nThe answer is: guitar | music",  # a stop at the very start of a reply
     "guitar | music | man",  # no stop in the reply
-    "\n\nThe top 2 most relevant words are:\n\n- guitar\n- music\n\nThe answer is: A | man | plays | a",
+    "\n\nThe top 2 most relevant words are:\n\n- guitar | music |\n\nThe answer is: A | man | plays | a",
     "",
 ])
 def test_rationale_is_identical_with_and_without_stops(method, reply):
     with_stops, without = explain(method, StopBackend(reply, honour=True))[0], explain(method, StopBackend(reply, honour=False))[0]
     assert with_stops == without
+
+
+@pytest.mark.parametrize("name", ["esnli", "demo", "fever", "medical_bios"])
+def test_builtin_rationale_stops_start_with_a_visible_character(name):
+    # a server applies stops from the reply's first character (no leading-whitespace rule), and
+    # SmolLM2's replies open with a blank line: a stop starting with whitespace could end them there
+    assert all(not s[:1].isspace() for s in load_task(name).rationale_stop)
 
 
 def test_tasks_without_the_key_send_no_stop(tmp_path):
@@ -146,3 +154,29 @@ def test_embedded_model_esnli_rationales_identical_with_and_without_stops(backen
     from faithscope.data import load_dataset
 
     assert_identical_on_the_embedded_model(backend, load_dataset("esnli", data_dir=shared_data, n=4, seed=0).examples, "esnli")
+
+
+def test_default_stop_on_the_stored_real_replies():
+    """What the e-SNLI/demo stop does to the 101 stored real SmolLM2 replies (the figures the
+    task files and docs/counterfactual.md give): it cuts 29 and changes 1 parse; a blank-line
+    stop would change 36."""
+    import json
+    from pathlib import Path
+
+    from faithscope.methods.reply_parser import parse_reply
+
+    rows = []
+    for name in ("smollm2_replies.jsonl", "smollm2_replies_fields.jsonl"):
+        for line in (Path(__file__).parents[1] / "fixtures" / "replies" / name).read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            words = tuple(r["words"]) if "words" in r else tuple(w for f in r["fields"].values() for w in f)
+            rows.append((r["reply"], words, r["k"] if r["method"] == "prompt-topk" else None))
+
+    def effect(stops):
+        cut = [truncate_at_stop(rep, stops) for rep, _, _ in rows]
+        changed = sum(parse_reply(rep, w, k) != parse_reply(c, w, k) for (rep, w, k), c in zip(rows, cut))
+        return sum(c != rep for c, (rep, _, _) in zip(cut, rows)), changed
+
+    assert len(rows) == 101
+    assert effect(load_task("esnli").rationale_stop) == (29, 1)
+    assert effect(["\n\n"])[1] == 36
