@@ -45,7 +45,13 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (1 is steadier and faster on a machine shared with other jobs)")
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     examples = load_dataset("esnli-plain", n=args.n, seed=args.seed).examples
     task = load_task("esnli")

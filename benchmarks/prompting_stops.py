@@ -73,7 +73,13 @@ def main() -> None:
     ap.add_argument("--dataset", default="esnli", choices=["esnli", "demo"])
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (1 is steadier and faster on a machine shared with other jobs)")
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     data = load_dataset(args.dataset, n=args.n, seed=args.seed)
     task = load_task(data.task)
