@@ -10,7 +10,8 @@ One process, the embedded model, e-SNLI test pairs (``esnli-plain``), the same i
     original, then per intervention one forward and one generation, one prompt at a time.
 
 Both compare per intervention: prediction changed and explanation mentions the inserted word.
-Prints examples/s, the ratio and the peak RSS of each phase (a runs first; the process peak
+Prints examples/s (and each phase's process CPU time, steadier than wall time on a shared
+machine), the ratio and the peak RSS of each phase (a runs first; the process peak
 after (a) is its peak, after (b) the overall one). Last line: ``ratio=X identical=Y/Z``.
 
     PYTHONPATH=src FAITHSCOPE_DATA=../shared/data python benchmarks/counterfactual.py -n 30 --positions 4 --words 4
@@ -44,7 +45,13 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-new-tokens", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (1 is steadier and faster on a machine shared with other jobs)")
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     examples = load_dataset("esnli-plain", n=args.n, seed=args.seed).examples
     task = load_task("esnli")
@@ -61,18 +68,18 @@ def main() -> None:
         cfg = CounterfactualConfig(dataset="esnli", n=args.n, seed=args.seed, positions=args.positions,
                                    words=args.words, max_new_tokens=budget)
         runner = CounterfactualRunner(cfg, backend, task, examples, store, gen, batch_size=args.batch_size)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         runner.run()
-        fast_s = time.perf_counter() - t
+        fast_s, fast_cpu = time.perf_counter() - t, time.process_time() - c
         fast = {(r["example_id"], r["ikey"]): (bool(r["changed"]), bool(r["mention"])) for r in store.interventions()}
         store.close()
     peak_a = process_peak_rss_mib()
-    print(f"faithscope: {fast_s:.1f} s, {len(examples) / fast_s:.3f} examples/s "
+    print(f"faithscope: {fast_s:.1f} s ({fast_cpu:.1f} CPU s), {len(examples) / fast_s:.3f} examples/s "
           f"(scoring {runner.seconds['score']:.1f} s, generation {runner.seconds['generate']:.1f} s), peak RSS {peak_a:.0f} MiB")
 
     # (b) per-intervention loop
     prompt = SelfExplanationPrompt(spec, task, order="pe")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     slow: dict[tuple[str, str], tuple[bool, bool]] = {}
     for ex in examples:
         base = prompt.render(ex)
@@ -83,11 +90,12 @@ def main() -> None:
             reply = backend.generate([prompt.explanation_prompt(p, s.predicted)], budget, stop=list(spec.stop))[0]
             text = parse_reply(reply, task.labels).explanation
             slow[(ex.id, iv.key)] = (s.predicted != orig.predicted, mentions(text, iv.word))
-    slow_s = time.perf_counter() - t
-    print(f"loop: {slow_s:.1f} s, {len(examples) / slow_s:.3f} examples/s, peak RSS (process) {process_peak_rss_mib():.0f} MiB")
+    slow_s, slow_cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"loop: {slow_s:.1f} s ({slow_cpu:.1f} CPU s), {len(examples) / slow_s:.3f} examples/s, peak RSS (process) {process_peak_rss_mib():.0f} MiB")
     same = sum(fast.get(k) == v for k, v in slow.items())
     flips = sum(v[0] for v in slow.values())
     print(f"interventions {len(slow)}, flips {flips}, mentions {sum(v[1] for v in slow.values())}")
+    print(f"CPU-time ratio {slow_cpu / fast_cpu:.2f} (less sensitive to other processes on a shared machine)")
     print(f"ratio={slow_s / fast_s:.2f} identical={same}/{len(slow)}")
 
 

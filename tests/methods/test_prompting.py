@@ -33,7 +33,7 @@ class ScriptedBackend:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def generate(self, prompts: Sequence[str], max_new_tokens) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens, stop=None) -> list[str]:
         self.prompts.extend(prompts)
         return [next(r for key, r in self.replies.items() if key in p) for p in prompts]
 

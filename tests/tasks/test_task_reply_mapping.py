@@ -42,7 +42,7 @@ def test_builtin_tasks_declare_reply_fields(name, fields):
     task = load_task(name)
     assert task.selectable_reply_fields == fields
     assert task.reply_occurrence == "first"
-    assert task.reply_mapping() == {"fields": list(fields), "occurrence": "first"}
+    assert task.reply_mapping() == {"fields": list(fields), "occurrence": "first", "stop": list(task.rationale_stop)}
 
 
 def test_a_task_file_without_the_new_keys_stays_valid(tmp_path):

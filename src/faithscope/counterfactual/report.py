@@ -14,12 +14,19 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..metrics import METRICS
-from ..metrics.counterfactual import COUNTERFACTUAL_METRICS, summarize
+from ..metrics import METRICS, MetricInfo
+from ..metrics.counterfactual import summarize
 from ..reports.render import Table, write_table
 from .store import CounterfactualStore
 
 TABLE_STEM = "counterfactual"
+TABLE_TITLE = "Counterfactual tests of self-explanations"
+
+
+def counterfactual_metrics() -> list[MetricInfo]:
+    """The registry's counterfactual metrics (family ``counterfactual``), in display order:
+    the table's columns and the records' metric keys come from here."""
+    return [m for m in METRICS.values() if m.family == "counterfactual"]
 
 
 def summary_record(store: CounterfactualStore, n_resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
@@ -35,7 +42,7 @@ def summary_record(store: CounterfactualStore, n_resamples: int = 1000, seed: in
     stats = store.parse_stats()
     rec["n_interventions"] = stats["n_interventions"]
     values = summarize(store.outcomes(), n_resamples=n_resamples, seed=seed)
-    for name in COUNTERFACTUAL_METRICS:
+    for name in (m.name for m in counterfactual_metrics()):
         v = values[name]
         rec[name], rec[f"{name}_ci_low"], rec[f"{name}_ci_high"] = v.value, v.ci_low, v.ci_high
     rec["parse_failure_rate"] = stats["parse_failure_rate"]
@@ -49,34 +56,45 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
 
-def counterfactual_table(records: Sequence[dict[str, Any]]) -> Table:
-    columns = [f"{m} [95% CI]" for m in COUNTERFACTUAL_METRICS] + ["parse failures", "empty explanations"]
+def counterfactual_table(records: Sequence[dict[str, Any]], n_resamples: int = 1000) -> Table:
+    """One row per run; a column per registry metric (header = label and better direction),
+    the value with its 95% CI in the cell, then the parse-failure and empty-explanation rates."""
+    metrics = counterfactual_metrics()
+    columns = [f"{m.header} [95% CI]" for m in metrics] + ["parse failures", "empty explanations"]
     rows = []
     for r in records:
         heads = [r["model"] + (f" + {r['adapter']}" if r["adapter"] else ""), r["dataset"], r["style"], r["order"],
                  str(r["n_examples"]), str(r["n_interventions"])]
-        vals = [f"{_fmt(r[m])} [{_fmt(r[m + '_ci_low'])}, {_fmt(r[m + '_ci_high'])}]" for m in COUNTERFACTUAL_METRICS]
+        vals = [f"{_fmt(r[m.name])} [{_fmt(r[m.name + '_ci_low'])}, {_fmt(r[m.name + '_ci_high'])}]" for m in metrics]
         vals += [_fmt(r["parse_failure_rate"]), _fmt(r["empty_explanation_rate"])]
         rows.append((heads, vals))
-    notes = [f"{m}: {METRICS[m].description} ({'higher' if METRICS[m].higher_is_better else 'lower'} is better)"
-             for m in COUNTERFACTUAL_METRICS]
-    notes.append("CIs: percentile bootstrap over examples (1000 resamples). Mention: case-insensitive whole word.")
-    return Table(title="Counterfactual tests of self-explanations", row_header=["model", "dataset", "style", "order", "examples", "interventions"],
+    notes = [f"{m.label or m.name}: {m.description} ({'higher' if m.higher_is_better else 'lower'} is better)" for m in metrics]
+    notes.append(f"CIs: percentile bootstrap over examples ({n_resamples} resamples). Mention: case-insensitive whole word.")
+    return Table(title=TABLE_TITLE, row_header=["model", "dataset", "style", "order", "examples", "interventions"],
                  columns=columns, rows=rows, notes=notes)
 
 
-def write_counterfactual_tables(run_dirs: Sequence[Path], out_dir: Path) -> list[Path]:
-    """``counterfactual.{csv,md,tex}`` in ``out_dir`` for the given run directories."""
+def counterfactual_records(run_dirs: Sequence[Path], n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    """One summary record per counterfactual run directory, read without changing it."""
     records = []
     for d in run_dirs:
-        store = CounterfactualStore(d)
+        store = CounterfactualStore(d, readonly=True)
         try:
-            records.append(summary_record(store))
+            records.append(summary_record(store, n_resamples, seed) | {"run_dir": str(d)})
         finally:
             store.close()
+    return records
+
+
+def write_counterfactual_tables(run_dirs: Sequence[Path], out_dir: Path, n_resamples: int = 1000, seed: int = 0,
+                                records: Sequence[dict[str, Any]] | None = None) -> list[Path]:
+    """``counterfactual.{csv,md,tex}`` and the figures in ``out_dir`` for the given run
+    directories (or for ``records`` already computed from them)."""
     from .plots import counterfactual_plots
 
-    paths = write_table(counterfactual_table(records), records, Path(out_dir) / TABLE_STEM)
+    if records is None:
+        records = counterfactual_records(run_dirs, n_resamples, seed)
+    paths = write_table(counterfactual_table(records, n_resamples), records, Path(out_dir) / TABLE_STEM)
     for figure in counterfactual_plots(records, Path(out_dir)).values():
         paths.extend(figure)
     return paths

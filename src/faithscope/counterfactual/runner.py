@@ -9,7 +9,9 @@ For each batch of examples not yet in the store:
 3. ``pe``: score the labels of all distinct prompts in one ``score_labels`` call, then
    generate the explanations of all distinct edited prompts (after their predicted label) in
    one ``generate`` call; ``ep``: generate first, then score the labels after the
-   explanations. Identical prompts are scored/generated once;
+   explanations. Identical prompts are scored/generated once, and a backend that can
+   (``supports_shared_prefix``: transformers) encodes the prompts' common token prefix (the
+   instruction) once per call;
 4. per intervention: TVD between the original and edited label distributions, whether the
    prediction changed, the parsed explanation, and whether it mentions the inserted word;
 5. commit the batch in one transaction.
@@ -102,6 +104,8 @@ class CounterfactualRunner:
             scores: list[LabelScores] = []
         elif hasattr(self.backend, "score_labels_detailed"):
             scores = [_from_server(r, self.task.labels) for r in self.backend.score_labels_detailed(distinct, self.task.verbalizers)]
+        elif getattr(self.backend, "supports_shared_prefix", False):  # the instruction is encoded once per call
+            scores = self.backend.score_labels(distinct, self.task.verbalizers, shared_prefix=True)
         else:
             scores = self.backend.score_labels(distinct, self.task.verbalizers)
         self.seconds["score"] += time.perf_counter() - t
@@ -110,7 +114,7 @@ class CounterfactualRunner:
     def _explain(self, prompts: list[str]):
         t = time.perf_counter()
         out = generate_explanations(self.backend, prompts, self.task.labels, max_new_tokens=self.budget,
-                                    stop=list(self.spec.stop), order=self.config.order)
+                                    stop=list(self.spec.stop), order=self.config.order, shared_prefix=True)
         self.seconds["generate"] += time.perf_counter() - t
         return out
 

@@ -67,11 +67,32 @@ class ExampleRow:
     field: str | None
 
 
-class CounterfactualStore:
-    """Read/write access to one counterfactual run's tables."""
+def is_counterfactual_run(run_dir: Path | str) -> bool:
+    """Whether ``run_dir`` holds a counterfactual run (a stored ``cf_meta`` config); read-only,
+    so asking never creates or changes a store."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return False
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='cf_meta'").fetchone():
+            return False
+        return db.execute("SELECT 1 FROM cf_meta WHERE key='config'").fetchone() is not None
+    finally:
+        db.close()
 
-    def __init__(self, run_dir: Path | str):
+
+class CounterfactualStore:
+    """Read/write access to one counterfactual run's tables (``readonly``: reports, which must
+    not change a run directory)."""
+
+    def __init__(self, run_dir: Path | str, readonly: bool = False):
         self.path = Path(run_dir) / STORE_NAME
+        if readonly:
+            if not is_counterfactual_run(run_dir):
+                raise ConfigError(f"{run_dir}: no counterfactual results here")
+            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -60,7 +60,7 @@ class MethodContext:
         self.task, self.backend, self.prompts, self.options = task, backend, prompts, options
         self._engine = engine
         self._attr: dict[tuple[str, str], WordScores] = {}
-        self._gen: dict[tuple[str, int], str] = {}
+        self._gen: dict[tuple[str, int, tuple[str, ...]], str] = {}
         self.timings: dict[str, float] = {}
 
     def attributions(self, requests: Sequence[RationaleRequest]) -> list[WordScores]:
@@ -89,13 +89,16 @@ class MethodContext:
             self._engine = GradientEngine(self.backend)
         return self._engine
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: Budget) -> list[str]:
-        """Greedy replies (one budget, or one per prompt), each distinct (prompt, budget)
-        generated once per batch, all in one backend call."""
-        keys = list(zip(prompts, per_prompt_budgets(max_new_tokens, len(prompts))))
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget, stop: Sequence[str] = ()) -> list[str]:
+        """Greedy replies (one budget, or one per prompt; ``stop``: stop sequences for all),
+        each distinct (prompt, budget, stops) generated once per batch, in one backend call."""
+        stops = tuple(stop)
+        keys = [(p, b, stops) for p, b in zip(prompts, per_prompt_budgets(max_new_tokens, len(prompts)))]
         todo = [k for k in dict.fromkeys(keys) if k not in self._gen]
         if todo:
-            replies = self.backend.generate([p for p, _ in todo], [b for _, b in todo])
+            # no stop argument at all without stops: backends written before stops keep working
+            kw = {"stop": list(stops)} if stops else {}
+            replies = self.backend.generate([p for p, _, _ in todo], [b for _, b, _ in todo], **kw)
             self._gen.update(zip(todo, replies))
         return [self._gen[k] for k in keys]
 

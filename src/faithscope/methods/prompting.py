@@ -6,6 +6,11 @@ of a failure) and the reply words that are not in the input are kept with the ra
 Reply words select only words of the task's ``reply_fields``, under its ``reply_occurrence``
 rule (see :mod:`faithscope.tasks`).
 
+Generation stops at EOS and at the task's ``rationale_stop`` sequences, and the parser reads a
+reply only up to the first of them (:func:`reply_text`): the backend contract makes a stopped
+reply equal the unstopped reply cut there, so the rationale is the same either way, while
+generation no longer runs to the budget after the model has started a second answer.
+
 TOP-VAR with k = 0 (an example without a human rationale) sends no prompt: asking for the
 "top 0 words" has no answer. The example is recorded as a skipped rationale (``k=0``, no
 positions, ``raw_reply`` None, ``skipped`` True) and the tables leave it out of TOP-VAR cells.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Sequence
 
+from ..models.base import truncate_at_stop
 from ..types import Example, Rationale
 from .base import MethodContext, RationaleMethod, RationaleRequest
 from .reply_parser import parse_reply
@@ -44,6 +50,12 @@ def instruction_words(text: str, word_spans: Sequence[tuple[int, int, int]]) -> 
     return " ".join(pieces).split()
 
 
+def reply_text(reply: str, stops: Sequence[str]) -> str:
+    """The part of a reply the parser reads and the store keeps: up to the first stop sequence
+    after the leading whitespace (the same cut as the backends' ``stop``)."""
+    return truncate_at_stop(reply, stops)
+
+
 def skipped_rationale(method: str, label: str) -> Rationale:
     """The record of a TOP-VAR request with k = 0: nothing asked, nothing selected."""
     return Rationale(method=method, positions=(), target_label=label, k=0, raw_reply=None, parsed=True, skipped=True)
@@ -60,7 +72,8 @@ class PromptingMethod(RationaleMethod):
         asked = [r for r in requests if not (self.bounded and r.k == 0)]
         budgets = [self.budget(r.k, ctx) for r in asked]  # TOP-VAR: one per k
         fitted = [ctx.prompts.rationale(r.example, r.label, r.k if self.bounded else None, b) for r, b in zip(asked, budgets)]
-        replies = iter(ctx.generate([f.text for f in fitted], budgets) if asked else [])
+        stops = ctx.task.rationale_stop
+        replies = iter(ctx.generate([f.text for f in fitted], budgets, stops) if asked else [])
         fits = iter(fitted)
         fields, occurrence = ctx.task.selectable_reply_fields, ctx.task.reply_occurrence
         out = []
@@ -68,7 +81,7 @@ class PromptingMethod(RationaleMethod):
             if self.bounded and r.k == 0:
                 out.append(skipped_rationale(self.name, r.label))
                 continue
-            reply, f = next(replies), next(fits)
+            reply, f = reply_text(next(replies), stops), next(fits)
             parsed = parse_reply(reply, r.example.words, r.k if self.bounded else None,
                                  selectable=selectable_positions(r.example, fields), occurrence=occurrence,
                                  instruction_words=instruction_words(f.text, f.word_spans))

@@ -31,12 +31,32 @@ from .loading import LoadedModel
 #: the 12 longest FEVER prompts: 44.3 s -> 39.1 s, peak 1.4 -> 2.1 GiB.
 GENERATION_BUDGET_FACTOR = 8
 
+#: ``shared_prefix=True`` encodes the prompts' longest common token prefix once when it is at
+#: least this long (shorter ones are not worth a cache copy per batch).
+MIN_SHARED_PREFIX = 16
+
+
+def common_prefix_length(encoded: Sequence[Sequence[int]]) -> int:
+    """Length of the longest common prefix of token-id sequences, leaving every sequence at
+    least one token of its own (the position whose logits are read)."""
+    if not encoded:
+        return 0
+    first, n = encoded[0], min(len(e) for e in encoded) - 1
+    for e in encoded[1:]:
+        i = 0
+        while i < n and e[i] == first[i]:
+            i += 1
+        n = i
+    return max(n, 0)
+
 
 class HFBackend(Backend):
     """A transformers causal LM (hub id, local directory, GGUF file; optional PEFT adapter)."""
 
     kind = "transformers"
     supports_gradients = True
+    #: ``score_labels``/``generate`` take ``shared_prefix=True`` (common prompt prefix encoded once).
+    supports_shared_prefix = True
 
     def __init__(self, loaded: LoadedModel, *, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS, max_batch_size: int = 32,
                  generation_batch_tokens: int | None = None, generation_batch_size: int | None = None):
@@ -73,23 +93,57 @@ class HFBackend(Backend):
             raise ValueError(f"verbalizer {verbalizer!r} encodes to no tokens")
         return ids
 
+    def _shared_prefix(self, encoded: list[list[int]], enabled: bool) -> tuple[int, Any]:
+        """``(P, cache)``: the prompts' common token prefix run once (batch of one) when
+        ``enabled`` and at least :data:`MIN_SHARED_PREFIX` tokens long, else ``(0, None)``.
+        The prefix is taken on token ids, so each prompt's own tokenization is kept."""
+        n = common_prefix_length(encoded) if enabled and len(encoded) > 1 else 0
+        if n < MIN_SHARED_PREFIX:
+            return 0, None
+        ids = torch.tensor([encoded[0][:n]], device=self.device)
+        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=True)
+        return n, (out.cache if getattr(out, "cache", None) is not None else out.past_key_values)
+
+    @staticmethod
+    def _batch_cache(cache: Any, rows: int) -> Any:
+        """A copy of a batch-of-one prefix cache for ``rows`` rows (a forward extends it)."""
+        import copy
+
+        c = copy.deepcopy(cache)
+        c.batch_repeat_interleave(rows)
+        return c
+
     @torch.inference_mode()
-    def score_labels(self, prompts: Sequence[str], verbalizers: Mapping[str, str]) -> list[LabelScores]:
+    def score_labels(self, prompts: Sequence[str], verbalizers: Mapping[str, str], *, shared_prefix: bool = False) -> list[LabelScores]:
+        """Label log-probabilities; ``shared_prefix`` runs the prompts' common token prefix
+        (e.g. the instruction of every counterfactual prompt) once and each batch only over
+        the rest, padded between prefix and rest (masked; positions count real tokens only)."""
         labels = tuple(verbalizers)
         vids = {lab: self.verbalizer_ids(verbalizers[lab]) for lab in labels}
         encoded = [self.encode(p) for p in prompts]
+        n_pre, cache = self._shared_prefix(encoded, shared_prefix)
+        rest = [e[n_pre:] for e in encoded]
         out: list[LabelScores | None] = [None] * len(prompts)
-        for batch in plan_batches([len(e) for e in encoded], self.max_batch_tokens, self.max_batch_size):
-            logprobs = self._score_batch([encoded[i] for i in batch], labels, vids)
+        for batch in plan_batches([len(e) for e in rest], self.max_batch_tokens, self.max_batch_size):
+            prefix = (n_pre, self._batch_cache(cache, len(batch))) if cache is not None else None
+            logprobs = self._score_batch([rest[i] for i in batch], labels, vids, prefix)
             for row, i in enumerate(batch):
                 out[i] = LabelScores(labels, tuple(float(x) for x in logprobs[row]), dict(vids))
         return out  # type: ignore[return-value]
 
-    def _score_batch(self, seqs: list[list[int]], labels: tuple[str, ...], vids: Mapping[str, tuple[int, ...]]) -> torch.Tensor:
+    def _score_batch(self, seqs: list[list[int]], labels: tuple[str, ...], vids: Mapping[str, tuple[int, ...]],
+                     prefix: tuple[int, Any] | None = None) -> torch.Tensor:
         ids, mask, pos = left_pad(seqs, self.tokenizer.pad_token_id)
         ids, mask, pos = ids.to(self.device), mask.to(self.device), pos.to(self.device)
         multi = [lab for lab in labels if len(vids[lab]) > 1]
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=bool(multi), logits_to_keep=1)
+        extra: dict[str, Any] = {}
+        if prefix is not None:
+            n_pre, cache = prefix
+            mask = torch.cat([torch.ones((mask.shape[0], n_pre), dtype=mask.dtype, device=self.device), mask], dim=1)
+            pos = pos + n_pre
+            extra[self._cache_kw] = cache
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=bool(multi) or prefix is not None,
+                         logits_to_keep=1, **extra)
         first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
         scores = torch.stack([first[:, vids[lab][0]] for lab in labels], dim=1)
         if multi:
@@ -123,20 +177,28 @@ class HFBackend(Backend):
         return total.cpu()
 
     @torch.inference_mode()
-    def generate(self, prompts: Sequence[str], max_new_tokens: Budget, stop: Stops = None) -> list[str]:
+    def generate(self, prompts: Sequence[str], max_new_tokens: Budget, stop: Stops = None, *, shared_prefix: bool = False) -> list[str]:
         """Greedy replies; prompts with different budgets share a batch: it runs to the largest
         budget and each row keeps its own first ``budget`` new tokens (greedy decoding of a row
         does not depend on how long the others go on). A batch ends early once every row has
-        met EOS, its budget or one of its stop strings (checked on the decoded reply)."""
+        met EOS, its budget or one of its stop strings (checked on the decoded reply).
+        ``shared_prefix``: as in :meth:`score_labels`, the common token prefix is encoded once
+        and every batch starts from a copy of its cache."""
         budgets = per_prompt_budgets(max_new_tokens, len(prompts))
         stops = per_prompt_stops(stop, len(prompts))
         encoded = [self.encode(p) for p in prompts]
+        n_pre, cache = self._shared_prefix(encoded, shared_prefix)
+        rest = [e[n_pre:] for e in encoded]
         out: list[str] = [""] * len(prompts)
-        lengths = [len(e) + b for e, b in zip(encoded, budgets)]
+        lengths = [len(e) + b for e, b in zip(rest, budgets)]
         for batch in plan_batches(lengths, max(self.generation_batch_tokens, 1), max(self.generation_batch_size, 1)):
-            ids, mask, _ = left_pad([encoded[i] for i in batch], self.tokenizer.pad_token_id)
-            width = ids.shape[1]
+            ids, mask, _ = left_pad([rest[i] for i in batch], self.tokenizer.pad_token_id)
             extra: dict[str, Any] = {}
+            if cache is not None:  # [prefix][padding][rest]: generate numbers positions from the mask
+                ids = torch.cat([torch.tensor([encoded[batch[0]][:n_pre]] * len(batch), dtype=ids.dtype), ids], dim=1)
+                mask = torch.cat([torch.ones((len(batch), n_pre), dtype=mask.dtype), mask], dim=1)
+                extra[self._cache_kw] = self._batch_cache(cache, len(batch))
+            width = ids.shape[1]
             if any(stops[i] for i in batch) or len({budgets[i] for i in batch}) > 1:
                 from transformers import StoppingCriteriaList
 

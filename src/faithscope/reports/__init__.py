@@ -43,6 +43,8 @@ class ReportResult:
     files: dict[str, list[Path]]
     runs: list[RunTables] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    counterfactual: list[dict] = field(default_factory=list)
+    """One summary record per counterfactual run directory (:func:`~faithscope.counterfactual.report.summary_record`)."""
 
     @property
     def html(self) -> Path | None:
@@ -83,14 +85,25 @@ def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = No
         study = write_study_report(dirs[0], _default_out_dir(dirs, out_dir), bootstrap_resamples, seed)
         return ReportResult(study.out_dir, study.files, [], study.tables)
     out = _default_out_dir(dirs, out_dir)
-    runs = [compute(data, bootstrap_resamples, seed) for d in dirs for data in load_report_runs(d)]
+    from ..counterfactual.report import TABLE_STEM, counterfactual_records, counterfactual_table
+    from ..counterfactual.store import is_counterfactual_run
+
+    cf_dirs = [d for d in dirs if is_counterfactual_run(d)]
+    runs = [compute(data, bootstrap_resamples, seed) for d in dirs if d not in cf_dirs for data in load_report_runs(d)]
     out.mkdir(parents=True, exist_ok=True)
-    tables = [first_outputs(runs), table2(runs), table4(runs)]
-    files: dict[str, list[Path]] = {
-        "first_outputs": write_table(tables[0], records_first_outputs(runs), out / "first_outputs", latex=False),
-        "table2": write_table(tables[1], records_table2(runs), out / "table2_alignment"),
-        "table4": write_table(tables[2], records_table4(runs), out / "table4_faithfulness"),
-    }
+    tables: list[Table] = []
+    files: dict[str, list[Path]] = {}
+    if runs or not cf_dirs:
+        tables = [first_outputs(runs), table2(runs), table4(runs)]
+        files = {
+            "first_outputs": write_table(tables[0], records_first_outputs(runs), out / "first_outputs", latex=False),
+            "table2": write_table(tables[1], records_table2(runs), out / "table2_alignment"),
+            "table4": write_table(tables[2], records_table4(runs), out / "table4_faithfulness"),
+        }
+    cf_records = counterfactual_records(cf_dirs, bootstrap_resamples, seed) if cf_dirs else []
+    if cf_records:
+        tables.append(counterfactual_table(cf_records, bootstrap_resamples))
+        files["counterfactual"] = write_table(tables[-1], cf_records, out / TABLE_STEM)
     for i, rt in enumerate(runs, start=1):
         if rt.data.epochs:
             suffix = f"_run{i}" if sum(bool(r.data.epochs) for r in runs) > 1 else ""
@@ -101,16 +114,31 @@ def build_report(run_dirs: Sequence[Path | str], out_dir: Path | str | None = No
     summary = out / "summary.json"
     payload = {"runs": [rt.summary.as_dict() | {"run_dir": str(rt.data.run_dir), "epochs": rt.data.epochs} for rt in runs],
                "bootstrap_resamples": bootstrap_resamples, "seed": seed}
+    if cf_records:
+        payload["counterfactual_runs"] = cf_records
     summary.write_text(json.dumps(json_safe(payload), indent=1, default=str, allow_nan=False), encoding="utf-8")
     files["summary"] = [summary]
-    figures = run_plots(runs, out / "plots")
+    figures = run_plots(runs, out / "plots") if runs else {}
+    if cf_records:
+        from ..counterfactual.plots import counterfactual_plots
+
+        figures = {**figures, **{f"cf_{k}": v for k, v in counterfactual_plots(cf_records, out / "plots").items()}}
     files["plots"] = [p for paths in figures.values() for p in paths]
-    files["html"] = [write_html(runs, tables, figures, out, n_examples)]
-    return ReportResult(out, files, runs, tables)
+    files["html"] = [write_html(runs, tables, figures, out, n_examples, title_extra=[_cf_label(r) for r in cf_records])]
+    return ReportResult(out, files, runs, tables, cf_records)
+
+
+def _cf_label(record: dict) -> str:
+    """A counterfactual run's name in the page title."""
+    return f"{record['model']} {record['dataset']} counterfactual {record['style']}/{record['order']}"
 
 
 def _pct(x: float) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None or math.isnan(x) else f"{x:.3f}"
 
 
 def print_summary(result: ReportResult) -> str:
@@ -130,6 +158,12 @@ def print_summary(result: ReportResult) -> str:
         lines += [f"    WARNING: {w}" for w in s.warnings]
         if s.sample_note:
             lines.append(f"    note: {s.sample_note}")
+    for r in result.counterfactual:
+        lines.append(f"[counterfactual] {_cf_label(r)}  (N={r['n_examples']} examples, {r['n_interventions']} interventions)")
+        from ..counterfactual.report import counterfactual_metrics
+
+        lines.append("    " + ", ".join(f"{m.name} {_num(r[m.name])}" for m in counterfactual_metrics())
+                     + f"; parse failures {_pct(r['parse_failure_rate'])}, empty explanations {_pct(r['empty_explanation_rate'])}")
     names = sorted({p.name for key, paths in result.files.items() if key != "plots" for p in paths})
     lines.append(f"report in {result.out_dir}: {', '.join(names)}; {len(result.files.get('plots', []))} figure files in plots/")
     return "\n".join(lines)

@@ -181,10 +181,12 @@ def explorer_html(runs: Sequence[Any]) -> tuple[str, str]:
     return body, static_text("explorer.js")
 
 
-def render_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[str, Sequence[Path]], out_dir: Path, n_examples: int = 10) -> str:
+def render_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[str, Sequence[Path]], out_dir: Path, n_examples: int = 10,
+                title_extra: Sequence[str] = ()) -> str:
     """The whole page for computed runs (:class:`~faithscope.reports.compose.RunTables`);
-    ``n_examples`` is how many examples the ``<noscript>`` fallback shows statically."""
-    title = "faithscope report: " + "; ".join(rt.data.label for rt in runs)
+    ``n_examples`` is how many examples the ``<noscript>`` fallback shows statically;
+    ``title_extra`` names further runs whose tables are in ``tables`` (counterfactual runs)."""
+    title = "faithscope report: " + "; ".join([rt.data.label for rt in runs] + list(title_extra))
     body = [f"<h1>{esc(title)}</h1>"]
     for w in warning_links(runs):
         link = f' <a href="#explorer"{filter_attr(w.filter)}>show the examples</a>' if w.filter else ""
@@ -211,7 +213,8 @@ def render_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[s
     return f"<!DOCTYPE html>\n<html lang=\"en\"><head>{head}</head><body>\n" + "\n".join(body) + f"\n{tail}\n</body></html>\n"
 
 
-def write_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[str, Sequence[Path]], out_dir: Path, n_examples: int = 10) -> Path:
+def write_html(runs: Sequence[Any], tables: Sequence[Table], figures: Mapping[str, Sequence[Path]], out_dir: Path, n_examples: int = 10,
+               title_extra: Sequence[str] = ()) -> Path:
     path = out_dir / "report.html"
-    path.write_text(render_html(runs, tables, figures, out_dir, n_examples), encoding="utf-8")
+    path.write_text(render_html(runs, tables, figures, out_dir, n_examples, title_extra), encoding="utf-8")
     return path

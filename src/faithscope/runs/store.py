@@ -37,10 +37,11 @@ from ..types import Example, LabelScores, Rationale
 from .config import RunConfig, config_diff, with_later_keys
 
 STORE_NAME = "results.sqlite"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """See the module doc; 3 also gave ``rationales`` ``parse_error`` (why a reply failed to parse) and
 ``skipped`` (TOP-VAR, k = 0), stores the ALL-words baseline as method ``all-words`` (was ``all``) and
-keeps ``skipped_invalid``/``skipped_reasons`` in meta."""
+keeps ``skipped_invalid``/``skipped_reasons`` in meta. 4: prompting replies end at the task's
+``rationale_stop`` (raw replies and rationales are cut there; ``reply_mapping`` records ``stop``)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

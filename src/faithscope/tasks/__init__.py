@@ -10,7 +10,11 @@ from (FEVER: ``["evidence"]``; default: all fields), and ``reply_occurrence``, w
 selects when it occurs several times in those fields: ``"first"`` (default: its first occurrence
 not already taken, so one listed word selects one input word and a word listed twice selects
 its next occurrence; TOP-VAR's k listed words stay k positions) or ``"every"`` (all its
-occurrences). Both are recorded with every prompting result (:meth:`Task.reply_mapping`).
+occurrences). A third, ``rationale_stop``, lists stop sequences that end an UNBOUND/TOP-VAR reply:
+generation stops there (besides EOS) and the reply parser reads the reply only up to the first
+of them (after its leading whitespace), so a reply generated with or without the stops parses
+to the same rationale (default: none). All three are recorded with every prompting result
+(:meth:`Task.reply_mapping`).
 
 A task given as ``--task FILE.toml`` (:func:`resolve_task`) is read with the same schema. A task
 file is data only: it is parsed with ``tomllib`` and its prompts are filled by
@@ -38,7 +42,7 @@ REPLY_OCCURRENCES = ("first", "every")
 """How a reply word that occurs several times in the reply fields is mapped (see module doc)."""
 _HERE = Path(__file__).parent
 TOP_LEVEL_KEYS = ("name", "description", "fields", "labels", "verbalizers", "prompts", "truncate_field", "reply_fields",
-                  "reply_occurrence", "selfexplain", "self_consistency", "counterfactual", "eraser")
+                  "reply_occurrence", "rationale_stop", "selfexplain", "self_consistency", "counterfactual", "eraser")
 """Every key a task file may have (a misspelt key is an error, not silently ignored)."""
 RESERVED_FIELDS = ("label", "k", "id")
 """Placeholders of the prompts (``label``, ``k``) and the record id of a data file: not field names."""
@@ -70,6 +74,8 @@ class Task:
     def builtin(self) -> bool:
         """The task file ships with faithscope."""
         return bool(self.path) and Path(self.path).parent == _HERE
+    rationale_stop: tuple[str, ...] = ()
+    """Stop sequences of UNBOUND/TOP-VAR replies: a reply ends before the first one."""
 
     @property
     def selectable_reply_fields(self) -> tuple[str, ...]:
@@ -78,7 +84,7 @@ class Task:
 
     def reply_mapping(self) -> dict[str, object]:
         """The reply-to-position rule, as stored with every prompting rationale."""
-        return {"fields": list(self.selectable_reply_fields), "occurrence": self.reply_occurrence}
+        return {"fields": list(self.selectable_reply_fields), "occurrence": self.reply_occurrence, "stop": list(self.rationale_stop)}
 
     def verbalizer(self, label: str) -> str:
         try:
@@ -280,6 +286,9 @@ def parse_task_file(path: Path) -> Task:
     if occurrence not in REPLY_OCCURRENCES:
         raise ConfigError(f"{path}: reply_occurrence must be one of {', '.join(REPLY_OCCURRENCES)}, got {occurrence!r}")
     query_field = _eraser_query_field(raw.get("eraser"), fields, path)
+    stops = raw.get("rationale_stop", [])
+    if not isinstance(stops, list) or not all(isinstance(x, str) and x for x in stops):
+        raise ConfigError(f"{path}: 'rationale_stop' must be a list of non-empty stop strings")
     return Task(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),
@@ -293,6 +302,7 @@ def parse_task_file(path: Path) -> Task:
         reply_occurrence=occurrence,
         sha256=hashlib.sha256(data).hexdigest(),
         eraser_query_field=query_field,
+        rationale_stop=tuple(stops),
     )
 
 
