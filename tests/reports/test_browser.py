@@ -218,7 +218,7 @@ class PayloadReplies:
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
-    def generate(self, prompts, max_new_tokens):
+    def generate(self, prompts, max_new_tokens, stop=None):
         out = [REPLY_PAYLOADS[(self._n + i) % len(REPLY_PAYLOADS)] for i in range(len(prompts))]
         self._n += len(prompts)
         return out

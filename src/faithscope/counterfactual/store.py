@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
 from ..metrics.counterfactual import InterventionOutcome
+from ..runs.store import connect_readonly
 
 STORE_NAME = "results.sqlite"
 CF_SCHEMA_VERSION = 1
@@ -73,11 +74,16 @@ def is_counterfactual_run(run_dir: Path | str) -> bool:
     path = Path(run_dir) / STORE_NAME
     if not path.is_file():
         return False
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        db = connect_readonly(path)
+    except sqlite3.Error:
+        return False
     try:
         if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='cf_meta'").fetchone():
             return False
         return db.execute("SELECT 1 FROM cf_meta WHERE key='config'").fetchone() is not None
+    except sqlite3.DatabaseError:  # not a database / damaged: the run store's own open says so in one line
+        return False
     finally:
         db.close()
 
@@ -91,7 +97,7 @@ class CounterfactualStore:
         if readonly:
             if not is_counterfactual_run(run_dir):
                 raise ConfigError(f"{run_dir}: no counterfactual results here")
-            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            self.db = connect_readonly(self.path)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30)

@@ -345,6 +345,13 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
         return _open_checked(uri + "&immutable=1", uri=True)
 
 
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a results.sqlite that leaves its directory byte-for-byte as it
+    was (no -wal/-shm files created when none exist); for reports and for probing what kind of
+    store a directory holds (counterfactual, selfexplain)."""
+    return _connect(Path(path), readonly=True)
+
+
 def check_store_file(path: Path) -> None:
     """Refuse a ``results.sqlite`` that is not a readable SQLite file (without opening it for
     writing): not a regular file, unreadable, or with a foreign header. An empty file is a new

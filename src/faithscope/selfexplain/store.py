@@ -44,6 +44,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ConfigError, StoreError
 from ..types import LabelScores
+from ..runs.store import connect_readonly
 from .types import CheckRow, TrainItem
 
 STORE_NAME = "results.sqlite"
@@ -88,7 +89,7 @@ def is_study_dir(run_dir: Path | str) -> bool:
     if not path.is_file():
         return False
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        db = connect_readonly(path)
         try:
             return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='se_meta'").fetchone() is not None
         finally:
@@ -113,7 +114,7 @@ class StudyStore:
             raise StoreError(f"{out_dir}: no {STORE_NAME} here; is this a faithscope selfexplain directory?")
         try:
             if readonly:
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                self.db = connect_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(self.path, timeout=30)
