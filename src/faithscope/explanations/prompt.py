@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import random
 import string
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import ConfigError
-from ..tasks import Task
+from ..tasks import Task, read_task_table
 from ..tasks.render import render
 from ..types import Example
 
@@ -51,13 +50,7 @@ class SelfExplainSpec:
 def load_selfexplain(task: Task) -> SelfExplainSpec:
     """Read and check the ``[selfexplain]`` (and optional ``[counterfactual]``) tables of ``task``."""
     path = Path(task.path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read the task file: {e}") from None
-    table = raw.get("selfexplain")
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: task {task.name!r} has no [selfexplain] table (self-explanation prompts)")
+    table, raw = read_task_table(task, "selfexplain", "self-explanation prompts")
     for key in ("input", "instruction_pe", "instruction_ep"):
         if not isinstance(table.get(key), str) or not table[key].strip():
             raise ConfigError(f"{path}: [selfexplain] needs a non-empty string {key!r}")

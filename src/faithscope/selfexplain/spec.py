@@ -40,13 +40,12 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from ..errors import ConfigError
-from ..tasks import Task
+from ..tasks import Task, read_task_table
 from ..tasks.render import render
 from ..types import Example
 
@@ -138,13 +137,7 @@ def _placeholders(template: str) -> set[str]:
 def load_self_consistency(task: Task) -> SelfConsistencySpec:
     """Read and check the ``[self_consistency]`` table of ``task``'s file."""
     path = Path(task.path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read the task file: {e}") from None
-    table = raw.get("self_consistency")
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: task {task.name!r} has no [self_consistency] table (Madsen-style self-explanation prompts)")
+    table, _ = read_task_table(task, "self_consistency", "Madsen-style self-explanation prompts")
 
     def text(key: str) -> str:
         value = table.get(key)

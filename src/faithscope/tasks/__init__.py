@@ -101,6 +101,21 @@ def _task_dirs(extra_dirs: tuple[str | os.PathLike[str], ...] = ()) -> list[Path
     return [Path(d) for d in extra_dirs] + from_env + [_HERE]
 
 
+def read_task_table(task: Task, key: str, what: str) -> tuple[dict, dict]:
+    """The optional table ``[key]`` of ``task``'s file and the whole parsed file, or a one-line
+    ConfigError naming ``what`` the table holds (for the tables the systems built on a task
+    read themselves: ``[selfexplain]``, ``[self_consistency]``)."""
+    path = Path(task.path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read the task file: {e}") from None
+    table = raw.get(key)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: task {task.name!r} has no [{key}] table ({what})")
+    return table, raw
+
+
 def list_tasks(extra_dirs: tuple[str | os.PathLike[str], ...] = ()) -> list[str]:
     names: set[str] = set()
     for d in _task_dirs(extra_dirs):
