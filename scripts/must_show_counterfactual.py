@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from faithscope.models.embedded import embedded_gguf_path
-from faithscope.models.llama_server import LlamaServer, free_port
+from faithscope.models.llama_server import LlamaServer
 
 
 def counterfactual(out: Path, name: str, args: argparse.Namespace, *extra: str, dataset: str, style: str) -> tuple[str, float]:
@@ -48,8 +49,6 @@ def main() -> int:
     ap.add_argument("--server-threads", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma-separated run names to leave out")
     args = ap.parse_args()
-    import os
-
     args.data_dir = args.data_dir or os.environ.get("FAITHSCOPE_DATA", "")
     if not args.data_dir:
         ap.error("give --data-dir or set FAITHSCOPE_DATA")
@@ -69,8 +68,7 @@ def main() -> int:
     step("embedded-esnli-human", dataset="esnli", style="human")
     step("adapter-esnli-instruction", "--adapter", str(args.adapter.resolve()), dataset="esnli", style="instruction")
     if "server-esnli-instruction" not in skip:
-        port = free_port()
-        with LlamaServer(embedded_gguf_path(), port=port, n_threads=args.server_threads, model_alias="smollm2",
+        with LlamaServer(embedded_gguf_path(), n_threads=args.server_threads, model_alias="smollm2",
                          n_ctx=2048, log_path=out / "llama_server.log") as base_url:
             step("server-esnli-instruction", "--backend", "openai", "--base-url", base_url, "--model", "smollm2",
                  "--extra-body", '{"repeat_penalty": 1.0}', dataset="esnli", style="instruction")
