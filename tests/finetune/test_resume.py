@@ -90,8 +90,17 @@ def test_interrupted_finetune_resumes_from_stored_epoch(loaded_model, train_file
     trainer.save(tmp_path / "ft2", 2)
     a, b = load_file(str(out / "adapters/epoch_2/adapter_model.safetensors")), load_file(str(tmp_path / "ft2/adapters/epoch_2/adapter_model.safetensors"))
     assert a.keys() == b.keys() and len(a) > 0
+    # Equal up to float32 rounding, judged per tensor against its own scale: the frozen-layer
+    # cache is filled in different batches on the two paths, and on some CPUs the kernels then
+    # round differently (measured: max |diff| 1.1e-6 on weights of 0.029, 4e-5 relative).
+    # A resume that lost, repeated or mis-scheduled an optimizer step moves the weights by a
+    # whole step; the check below shows epoch 2's own update is far above this tolerance.
+    before = load_file(str(out / "adapters/epoch_1/adapter_model.safetensors"))
     for k in a:
-        assert torch.allclose(a[k], b[k], atol=1e-6), k
+        scale = b[k].abs().max().item()
+        assert (a[k] - b[k]).abs().max().item() <= 1e-4 * scale, k
+    step = max((a[k] - before[k]).abs().max().item() / b[k].abs().max().item() for k in a)
+    assert step > 100 * 1e-4, step
 
     # another configuration in the same directory is refused, naming the setting
     config3 = tiny_config(train_file, tmp_path, epochs=3)
