@@ -48,3 +48,15 @@ def shared_data() -> Path:
     if d is None:
         pytest.skip("../shared/data is not present (set FAITHSCOPE_DATA)")
     return d
+
+
+@pytest.fixture(scope="session")
+def lexicon():
+    """WordNet 3.0 from Debian's wordnet-base; skips cleanly where those files are missing."""
+    from faithscope.counterfactual.wordnet import load_lexicon
+    from faithscope.errors import ConfigError
+
+    try:
+        return load_lexicon()
+    except ConfigError as e:  # pragma: no cover - CI installs wordnet-base
+        pytest.skip(str(e))

@@ -1,17 +1,6 @@
-"""WordNet-backed fixtures: skip cleanly when the Debian wordnet-base files are missing."""
+"""WordNet-backed fixtures (``lexicon`` is in tests/conftest.py: the sweep tests use it too)."""
 
 import pytest
-
-from faithscope.errors import ConfigError
-
-
-@pytest.fixture(scope="session")
-def lexicon():
-    from faithscope.counterfactual.wordnet import load_lexicon
-    try:
-        return load_lexicon()
-    except ConfigError as e:  # pragma: no cover - CI installs wordnet-base
-        pytest.skip(str(e))
 
 
 @pytest.fixture(scope="session")

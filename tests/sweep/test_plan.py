@@ -70,7 +70,6 @@ def err(text: str, **kw) -> str:
     (DEMO.replace('name = "m"', 'name = "m"\ntuned = "chat"'), "tuned must be one of"),
     (DEMO.replace('name = "m"', 'name = "m"\npartner = "nobody"'), "partner 'nobody' is not a model"),
     (DEMO.replace('name = "demo"', 'name = "nli"'), "unknown dataset 'nli'"),
-    (DEMO.replace('"rationales"', '"counterfactual"'), "'counterfactual'"),
     (DEMO.replace('"rationales"', '"selfexplain"'), "not available in this version"),
     (DEMO.replace('"rationales"', '"vibes"'), "unknown evaluation kind 'vibes'"),
     (DEMO.replace('["random", "human"]', '["random", "telepathy"]'), "telepathy"),
@@ -87,8 +86,8 @@ def test_bad_plans_one_line(text, needle):
 
 
 def test_unavailable_kind_message():
-    assert "evaluation kind 'counterfactual'" in err(DEMO.replace('"rationales"', '"counterfactual"'))
-    assert "not available in this version" in err(DEMO.replace('"rationales"', '"counterfactual"'))
+    assert "evaluation kind 'selfexplain'" in err(DEMO.replace('"rationales"', '"selfexplain"'))
+    assert "not available in this version" in err(DEMO.replace('"rationales"', '"selfexplain"'))
 
 
 def test_dataset_not_installed(tmp_path):
@@ -171,7 +170,7 @@ def test_cli_dry_run_and_bad_plan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("new      m__demo__rationales") and "1 cells: 0 done, 0 partial, 1 new" in out
     assert not (tmp_path / "out").exists()  # a dry run creates nothing
-    plan.write_text(DEMO.replace('"rationales"', '"counterfactual"'), encoding="utf-8")
+    plan.write_text(DEMO.replace('"rationales"', '"selfexplain"'), encoding="utf-8")
     with pytest.raises(SystemExit) as e:
         main(["sweep", str(plan), "--dry-run"])
     err_lines = capsys.readouterr().err.strip().splitlines()

@@ -59,6 +59,7 @@ def run_counterfactual(
     try:
         CounterfactualRunner(config=config, backend=backend, task=task, examples=chosen, store=store, generator=generator,
                              demo_pool=full if style == "human" else (), batch_size=batch_size, on_batch=on_batch).run()
+        store.mark_finished()
     finally:
         store.close()
     if write_tables:

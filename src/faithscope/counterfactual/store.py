@@ -3,7 +3,7 @@ beside those of :mod:`faithscope.runs.store` (same file style: WAL journal, one 
 per batch of examples, so a kill loses at most the batch in flight and a rerun skips every
 stored example). JSON and plain columns only; nothing is pickled.
 
-Tables: ``cf_meta`` (config, model identity, ``cf_schema_version``), ``cf_examples`` (one row
+Tables: ``cf_meta`` (config, model identity, ``cf_schema_version``, ``finished`` once every example of the sample is stored), ``cf_examples`` (one row
 per finished example: original prediction and distribution, its interventions count) and
 ``cf_interventions`` (one row per intervention: inserted word and place, edited prediction
 and distribution, TVD (NULL when a distribution is unknown: a server reply naming no label), explanation, raw reply, parse failure, mention).
@@ -68,6 +68,26 @@ class ExampleRow:
     field: str | None
 
 
+def counterfactual_status(run_dir: Path | str) -> str:
+    """``done`` (every example of the run's sample stored: ``finished`` in ``cf_meta``),
+    ``partial`` (a store, not finished) or ``new`` (no store); read-only."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return "new"
+    try:
+        db = connect_readonly(path)
+    except sqlite3.Error:
+        return "partial"
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='cf_meta'").fetchone():
+            return "partial"
+        return "done" if db.execute("SELECT 1 FROM cf_meta WHERE key='finished'").fetchone() else "partial"
+    except sqlite3.DatabaseError:
+        return "partial"
+    finally:
+        db.close()
+
+
 def is_counterfactual_run(run_dir: Path | str) -> bool:
     """Whether ``run_dir`` holds a counterfactual run (a stored ``cf_meta`` config); read-only,
     so asking never creates or changes a store."""
@@ -128,6 +148,11 @@ class CounterfactualStore:
             self.db.executemany("INSERT INTO cf_meta VALUES (?, ?)", [
                 ("cf_schema_version", str(CF_SCHEMA_VERSION)), ("config", want),
                 ("model", json.dumps(dict(identity), sort_keys=True, default=str))])
+
+    def mark_finished(self) -> None:
+        """Record that every example of the configured sample is stored (sweeps skip the cell)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO cf_meta VALUES ('finished', '1')")
 
     def meta(self) -> dict[str, Any]:
         rows = dict(self.db.execute("SELECT key, value FROM cf_meta"))

@@ -2,7 +2,7 @@
 
 A cell's directory is ``SWEEP_DIR/cells/<model>__<dataset>__<evaluation>-<config hash>``: the
 hash is the run's :meth:`~faithscope.runs.config.RunConfig.config_hash` over every
-result-affecting setting, so a changed setting names a new directory and never reuses a
+result-affecting setting (or the evaluation kind's own ``key``, which adds its settings), so a changed setting names a new directory and never reuses a
 result computed under other settings, while an unchanged cell finds its old directory and is
 skipped (finished) or resumed (partial) exactly as ``faithscope run`` resumes.
 """
@@ -20,6 +20,7 @@ from ..methods import DEFAULT_METHODS
 from ..models.gradients import AttributionConfig
 from ..runs.config import RunConfig
 from ..runs.store import STORE_NAME
+from .kinds import KINDS
 from .plan import DatasetEntry, EvaluationEntry, ModelEntry, Plan
 
 CELLS_DIR = "cells"
@@ -40,10 +41,17 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return self.config.config_hash()
+        return cell_key(self.evaluation, self.config)
 
     def status(self) -> str:
-        return cell_status(self.dir, self.key)
+        own = KINDS[self.evaluation.kind].status
+        return own(self.dir, self.key) if own is not None else cell_status(self.dir, self.key)
+
+
+def cell_key(evaluation: EvaluationEntry, config: RunConfig) -> str:
+    """A cell's identity hash: its kind's own (over its settings) or the run config's."""
+    own = KINDS[evaluation.kind].key
+    return own(config, evaluation.kind_options) if own is not None else config.config_hash()
 
 
 def cell_config(plan: Plan, model: ModelEntry, dataset: DatasetEntry, evaluation: EvaluationEntry, output_dir: str = "") -> RunConfig:
@@ -54,14 +62,18 @@ def cell_config(plan: Plan, model: ModelEntry, dataset: DatasetEntry, evaluation
         options["attribution"] = AttributionConfig(**options["attribution"])
     if "methods" in options:
         options.pop("methods")
+    where = f"{plan.source}: cell {model.name}/{dataset.name}/{evaluation.name}"
+    check = KINDS[evaluation.kind].check
+    if check is not None:
+        check(dataset, evaluation, where)
     try:
         return RunConfig(dataset=dataset.dataset, data_dir=plan.data_dir, n=dataset.n, first=dataset.first, seed=dataset.seed,
                          methods=evaluation.methods or DEFAULT_METHODS, model=model.spec, backend=model.backend,
                          output_dir=output_dir, progress=True, **dataset.options, **options)
     except (TypeError, ValueError) as e:  # a wrong-typed option reaching the dataclass
-        raise ConfigError(f"{plan.source}: cell {model.name}/{dataset.name}/{evaluation.name}: {e}") from None
+        raise ConfigError(f"{where}: {e}") from None
     except ConfigError as e:
-        raise ConfigError(f"{plan.source}: cell {model.name}/{dataset.name}/{evaluation.name}: {e}") from None
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def build_configs(plan: Plan) -> list[tuple[ModelEntry, DatasetEntry, EvaluationEntry, RunConfig]]:
@@ -73,7 +85,7 @@ def build_cells(plan: Plan, sweep_dir: Path | str) -> list[Cell]:
     root = Path(sweep_dir) / CELLS_DIR
     cells = []
     for m, d, e, config in build_configs(plan):
-        path = root / f"{m.name}__{d.name}__{e.name}-{config.config_hash()[:12]}"
+        path = root / f"{m.name}__{d.name}__{e.name}-{cell_key(e, config)[:12]}"
         config.output_dir = str(path)
         cells.append(Cell(m, d, e, config, path))
     return cells

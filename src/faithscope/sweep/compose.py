@@ -7,6 +7,9 @@
 - ``plots/<evaluation>__<dataset>__<metric>.png/.svg``: each headline metric (and accuracy)
   against parameter count (log x), one colour per method, a pretrained model and its
   instruction-tuned partner joined by a line; models without ``params`` are left out (noted).
+- a kind with its own table (``counterfactual``: one row per cell with CT/CCT/φ-CCT/TPR/FPR
+  and CIs) writes that instead, its headline metrics against parameter count, and its own
+  figures in ``plots/<evaluation>/`` (TPR vs FPR, CCT vs φ-CCT).
 - ``index.html``: every cell with its status and a link to its ``report.html``, the composed
   tables and the figures. All text is HTML-escaped.
 """
@@ -107,6 +110,8 @@ def scaling_plots(name: str, kind: str, records: list[dict[str, Any]], out_dir: 
     paths: list[Path] = []
     out_dir.mkdir(parents=True, exist_ok=True)
     series_of: list[tuple[str, str, list[str]]] = [("accuracy", "accuracy", ["accuracy"])]
+    if KINDS[kind].table is not None:  # a kind with its own records: one series per headline key
+        series_of += [(metric, get_metric(metric).header, [metric]) for metric in KINDS[kind].headline]
     for metric in headline_metrics(kind):
         methods = sorted({k.split("__")[0] for r in records for k in r if k.endswith(f"__{metric}")})
         series_of.append((metric, get_metric(metric).header, [f"{m}__{metric}" for m in methods]))
@@ -122,7 +127,7 @@ def scaling_plots(name: str, kind: str, records: list[dict[str, Any]], out_dir: 
                 if not pts:
                     continue
                 ax.scatter([p for p, _, _ in pts], [v for _, v, _ in pts], color=colour, zorder=3,
-                           label=display(key.split("__")[0])[0] if key != "accuracy" else "accuracy",
+                           label=display(key.split("__")[0])[0] if "__" in key else label,
                            marker="o")
                 for p, v, r in pts:
                     if r["tuned"] == "pretrained":
@@ -183,16 +188,21 @@ def compose(out_dir: Path | str, cells: Sequence[Cell], statuses: dict[str, str]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = ComposeResult(out)
-    computed = {c.name: compute(load_run(c.dir), bootstrap_resamples, seed) for c in cells if c.status() == "done"}
+    computed = {c.name: compute(load_run(c.dir), bootstrap_resamples, seed) for c in cells
+                if KINDS[c.evaluation.kind].table is None and c.status() == "done"}
     figures: list[Path] = []
     for name in dict.fromkeys(c.evaluation.name for c in cells):
         group = [c for c in cells if c.evaluation.name == name]
         kind = group[0].evaluation.kind
-        table, records = evaluation_table(name, kind, group, computed)
+        own = KINDS[kind].table
+        table, records = own(name, group) if own is not None else evaluation_table(name, kind, group, computed)
         result.tables[name], result.records[name] = table, records
         result.files[name] = write_table(table, records, out / name)
         if plots and records:
             figures += scaling_plots(name, kind, records, out / "plots")
+            extra = KINDS[kind].extra_plots
+            if extra is not None:
+                figures += extra(records, out / "plots" / name)
     result.files["plots"] = figures
     result.files["html"] = [write_index(out, cells, statuses or {}, result.tables, figures)]
     return result

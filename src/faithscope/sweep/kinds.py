@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigError
+from . import counterfactual_kind
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..reports.render import Table
+    from ..runs.config import RunConfig
     from .cells import Cell
+    from .plan import DatasetEntry, EvaluationEntry
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,24 @@ class EvaluationKind:
     """Writes the cell's report and returns its HTML page."""
     paper_tables: tuple[int, ...] = ()
     """Paper tables whose registry metrics the composed table of this kind shows."""
+    takes_methods: bool = True
+    """Whether the evaluation's ``methods`` mean anything to this kind (else a plan naming them is refused)."""
+    split_options: Callable[[dict[str, Any], str], tuple[dict[str, Any], dict[str, Any]]] | None = None
+    """Splits an evaluation's ``options`` into (run options, this kind's own checked options)."""
+    option_keys: frozenset[str] = frozenset()
+    """This kind's own option keys (named in the error for an unknown key)."""
+    check: Callable[["DatasetEntry", "EvaluationEntry", str], None] | None = None
+    """Refuses a cell this kind cannot run, at plan time."""
+    key: Callable[["RunConfig", dict[str, Any]], str] | None = None
+    """The cell's identity hash (default: the run config's hash)."""
+    status: Callable[[Path, str], str] | None = None
+    """``done``/``partial``/``new`` of a cell directory (default: the rationale store's)."""
+    table: Callable[[str, Sequence["Cell"]], tuple["Table", list[dict[str, Any]]]] | None = None
+    """The composed table and records of one evaluation (default: the rationale table)."""
+    headline: tuple[str, ...] = ()
+    """Record keys plotted against parameter count when ``table`` is given."""
+    extra_plots: Callable[[Sequence[dict[str, Any]], Path], list[Path]] | None = None
+    """Further figures of the composed records."""
 
 
 def _run_rationales(cell: "Cell", loaded_model: Any) -> None:
@@ -46,7 +68,12 @@ def _report_rationales(cell: "Cell") -> Path:
 KINDS: dict[str, EvaluationKind] = {
     "rationales": EvaluationKind("rationales", "rationale run of Fayyaz et al. Tables 2/4 (alignment, flip rates)",
                                  _run_rationales, _report_rationales, (2, 4)),
-    "counterfactual": EvaluationKind("counterfactual", "counterfactual tests of Siegel et al. (2025)", None),
+    "counterfactual": EvaluationKind(
+        "counterfactual", "counterfactual tests of self-explanations (CT, CCT, phi-CCT) of Siegel et al. (2025)",
+        counterfactual_kind.run, counterfactual_kind.report, takes_methods=False, split_options=counterfactual_kind.split_options,
+        option_keys=frozenset(counterfactual_kind.OPTION_TYPES),
+        check=counterfactual_kind.check_cell, key=counterfactual_kind.cell_key, status=counterfactual_kind.status,
+        table=counterfactual_kind.table, headline=counterfactual_kind.HEADLINE, extra_plots=counterfactual_kind.extra_plots),
     "selfexplain": EvaluationKind("selfexplain", "self-explanation checks of Doi et al. (2025)", None),
 }
 

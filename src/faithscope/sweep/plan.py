@@ -70,6 +70,9 @@ class EvaluationEntry:
     kind: str
     methods: tuple[str, ...] | None
     options: dict[str, Any] = field(default_factory=dict)
+    """Run options (RunConfig keys) of this evaluation's cells."""
+    kind_options: dict[str, Any] = field(default_factory=dict)
+    """The kind's own settings (e.g. a counterfactual evaluation's style, positions, words)."""
 
 
 @dataclass(frozen=True)
@@ -250,9 +253,10 @@ def _datasets(raw: dict[str, Any], source: str, data_dir: str | None) -> list[Da
 
 
 # -- evaluations ----------------------------------------------------------------------
-def check_run_options(options: Any, where: str) -> dict[str, Any]:
-    """Validate shared/evaluation run options: known RunConfig keys of the right kind."""
-    _check_keys(options, RUN_OPTION_KEYS, where)
+def check_run_options(options: Any, where: str, also: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Validate shared/evaluation run options: known RunConfig keys of the right kind
+    (``also``: an evaluation kind's own keys, already taken out, named in the error)."""
+    _check_keys(options, RUN_OPTION_KEYS | also, where)
     if "attribution" in options:
         from ..models.gradients import AttributionConfig
 
@@ -273,18 +277,23 @@ def _evaluations(raw: dict[str, Any], source: str) -> list[EvaluationEntry]:
         _check_keys(e, EVALUATION_KEYS, where)
         kind = _get(e, "kind", str, where)
         if kind is None:
-            raise ConfigError(f"{where}: needs kind = \"rationales\"")
-        get_kind(kind, where)  # unknown or not available in this version: one line
+            raise ConfigError(f"{where}: needs kind = \"rationales\" or \"counterfactual\"")
+        kind_info = get_kind(kind, where)  # unknown or not available in this version: one line
         name = _name(e, where, seen, default=kind)
         where = f"{source}: evaluation {name!r}"
         methods = _get(e, "methods", list, where)
+        if methods is not None and not kind_info.takes_methods:
+            raise ConfigError(f"{where}: a {kind} evaluation takes no methods; remove the methods key")
         if methods is not None:
             if not methods or not all(isinstance(x, str) for x in methods):
                 raise ConfigError(f"{where}: methods must be a non-empty list of method names")
             for x in methods:
                 get_method(x)
-        options = check_run_options(_get(e, "options", dict, where, {}), f"{where}: options")
-        out.append(EvaluationEntry(name, kind, tuple(methods) if methods else None, options))
+        options, kind_options = dict(_get(e, "options", dict, where, {})), {}
+        if kind_info.split_options is not None:
+            options, kind_options = kind_info.split_options(options, f"{where}: options")
+        options = check_run_options(options, f"{where}: options", kind_info.option_keys)
+        out.append(EvaluationEntry(name, kind, tuple(methods) if methods else None, options, kind_options))
     return out
 
 
