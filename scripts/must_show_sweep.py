@@ -24,10 +24,18 @@ from faithscope.models.packaged import packaged_gguf_path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def plan_for(adapter: Path, n: int, port: int, out: Path) -> Path:
+def plan_for(adapter: Path, n: int, port: int, out: Path, epochs: str = "all", skip_models: frozenset[str] = frozenset()) -> Path:
+    """plans/esnli3.toml with this machine's adapter, port, n and epochs; ``skip_models`` leaves
+    those [[models]] out (run the ready models first, rerun with all: finished cells are skipped)."""
     text = (ROOT / "plans" / "esnli3.toml").read_text(encoding="utf-8")
     text = text.replace('adapter = "../runs/ft-cpu"', f'adapter = "{adapter.resolve()}"')
     text = text.replace("http://127.0.0.1:8080/v1", f"http://127.0.0.1:{port}/v1").replace("n = 50", f"n = {n}")
+    if epochs != "all":
+        text = text.replace('epochs = "all"', f"epochs = [{epochs}]")
+    models, rest = text.split("[[datasets]]", 1)
+    blocks = models.split("[[models]]")
+    text = blocks[0] + "".join("[[models]]" + b for b in blocks[1:]
+                               if not any(f'name = "{m}"' in b.split("\n", 2)[1] for m in skip_models)) + "[[datasets]]" + rest
     path = out / "plan.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -55,12 +63,16 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--skip-ray", action="store_true")
+    ap.add_argument("--skip-local", action="store_true", help="only the Ray executor (e.g. beside a local sweep already running)")
+    ap.add_argument("--epochs", default="all", help='adapter epochs: "all" or a comma-separated list, e.g. 2')
+    ap.add_argument("--skip-models", default="", help="comma-separated plan model names to leave out of this invocation")
     a = ap.parse_args()
     a.output_dir.mkdir(parents=True, exist_ok=True)
-    plan = plan_for(a.adapter, a.n, a.port, a.output_dir)
+    plan = plan_for(a.adapter, a.n, a.port, a.output_dir, a.epochs, frozenset(filter(None, a.skip_models.split(","))))
     with LlamaServer(packaged_gguf_path("gemma3-270m"), port=a.port, n_threads=1, model_alias="gemma-3-270m", n_ctx=4096):
-        local_s = sweep(plan, a.output_dir / "local", "local", a.data_dir)
-        print(f"local executor: {local_s:.0f} s", flush=True)
+        if not a.skip_local:
+            local_s = sweep(plan, a.output_dir / "local", "local", a.data_dir)
+            print(f"local executor: {local_s:.0f} s", flush=True)
         if a.skip_ray:
             return
         ray_s = sweep(plan, a.output_dir / "ray", "ray", a.data_dir)
