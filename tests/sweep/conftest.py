@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 DEMO_PLAN = '''
 [[models]]
 name = "small"
@@ -51,3 +53,20 @@ def store_rows(run_dir: Path) -> dict[str, list[Any]]:
         out["rationales"] = sorted(c.execute("SELECT example_id, method, purpose, target_label, positions, draws FROM rationales").fetchall())
         out["masked"] = sorted(c.execute("SELECT example_id, method, strategy, n_masked, predicted, flipped, masked_logprob FROM masked").fetchall())
     return out
+
+
+@pytest.fixture
+def counting_loader(monkeypatch, loaded_model):
+    """The local executor loads the session's model instead of its own; the list of the model
+    names it was asked to load shows that each model is loaded once."""
+    from faithscope.sweep import local as local_mod
+
+    calls: list[str] = []
+
+    def loader(model):
+        calls.append(model.name)
+        return loaded_model
+
+    monkeypatch.setattr(local_mod, "_load", loader)
+    monkeypatch.setattr(local_mod.run_local, "__defaults__", (False, 1.5, True, loader, None))
+    return calls

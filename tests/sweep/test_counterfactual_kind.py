@@ -15,7 +15,6 @@ from faithscope.counterfactual.store import CounterfactualStore
 from faithscope.errors import ConfigError
 from faithscope.metrics.counterfactual import COUNTERFACTUAL_METRICS
 from faithscope.sweep import dry_run, parse_plan, run_sweep
-from faithscope.sweep import local as local_mod
 from faithscope.sweep.cells import build_cells
 
 CF_PLAN = '''
@@ -87,18 +86,6 @@ def test_cell_identity_covers_counterfactual_settings(tmp_path):
         assert {c.dir for c in other}.isdisjoint({c.dir for c in base}), change
     assert [c.evaluation.kind_options for c in base][0] == {"positions": 1, "words": 2, "max_new_tokens": 12}
     assert all(c.config.batch_size == 2 for c in base)
-
-
-@pytest.fixture
-def counting_loader(monkeypatch, loaded_model):
-    calls: list[str] = []
-
-    def loader(model):
-        calls.append(model.name)
-        return loaded_model
-
-    monkeypatch.setattr(local_mod.run_local, "__defaults__", (False, 1.5, True, loader, None))
-    return calls
 
 
 def test_counterfactual_sweep_on_the_embedded_model(tmp_path, counting_loader, lexicon):

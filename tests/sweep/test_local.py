@@ -11,24 +11,10 @@ import pytest
 
 from faithscope.errors import ModelError
 from faithscope.sweep import dry_run, parse_plan, run_sweep
-from faithscope.sweep import local as local_mod
 from faithscope.sweep.cells import build_cells
 from faithscope.sweep.local import check_memory
 
 from .conftest import DEMO_PLAN, ONE_CELL_PLAN
-
-
-@pytest.fixture
-def counting_loader(monkeypatch, loaded_model):
-    calls: list[str] = []
-
-    def loader(model):
-        calls.append(model.name)
-        return loaded_model
-
-    monkeypatch.setattr(local_mod, "_load", loader)
-    monkeypatch.setattr(local_mod.run_local, "__defaults__", (False, 1.5, True, loader, None))
-    return calls
 
 
 def test_local_sweep_end_to_end(tmp_path, counting_loader):
