@@ -6,7 +6,7 @@ import math
 import pytest
 
 from faithscope.counterfactual.api import run_counterfactual
-from faithscope.counterfactual.store import CounterfactualStore
+from faithscope.counterfactual.store import CounterfactualStore, counterfactual_status
 from faithscope.errors import ConfigError
 from faithscope.metrics.counterfactual import COUNTERFACTUAL_METRICS
 
@@ -55,12 +55,15 @@ def test_resume_after_kill_recomputes_nothing(tmp_path, lexicon):
     ref = run_counterfactual(output_dir=tmp_path / "ref", backend=full, **SMALL)
     d = tmp_path / "killed"
     killed = FakeBackend(fail_on_score_call=2)  # dies in the second batch's label scoring
+    assert counterfactual_status(d) == "new"
     with pytest.raises(KeyboardInterrupt):
         run_counterfactual(output_dir=d, backend=killed, **SMALL)
     _, n_done = _rows(d)
     assert n_done == 2  # the first batch (2 examples) was committed
+    assert counterfactual_status(d) == "partial"  # a sweep resumes this cell instead of skipping it
     resumed = FakeBackend()
     run_counterfactual(output_dir=d, backend=resumed, **SMALL)
+    assert counterfactual_status(d) == "done"
     assert not set(resumed.scored) & set(killed.scored)  # nothing of the stored batch is scored again
     assert len(resumed.scored) + len(killed.scored) == len(full.scored)
     assert _rows(d) == _rows(ref)  # same results as an uninterrupted run
