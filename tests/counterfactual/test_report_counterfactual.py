@@ -109,3 +109,34 @@ def test_cli_report_on_a_counterfactual_run(cf_run, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "[counterfactual]" in out and "ct_flip_rate" in out
     assert "Counterfactual tests of self-explanations" in (tmp_path / "cli" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("neutral entailment neutral contradiction", True),   # a fine-tuned classifier's "explanation"
+    ("Neutral, entailment. NEUTRAL!", True),               # case and punctuation do not matter
+    ("the man is not sleeping, so contradiction", False),  # a real explanation that names a label
+    ("", False),                                            # empty: counted as empty, not label-only
+    ("...", False),
+])
+def test_is_label_only(text, expected):
+    from faithscope.explanations.parse import is_label_only
+
+    assert is_label_only(text, ["entailment", "neutral", "contradiction"]) is expected
+
+
+def test_label_only_rate_in_the_table(cf_run):
+    from faithscope.counterfactual.report import _label_words, counterfactual_table, label_only_rate, summary_record
+
+    store = CounterfactualStore(cf_run, readonly=True)
+    try:
+        texts = store.explanations()
+        rec = summary_record(store, n_resamples=50)
+    finally:
+        store.close()
+    words = _label_words("demo")
+    assert words and set(words) >= {"entailment", "neutral", "contradiction"}
+    assert rec["label_only_rate"] == pytest.approx(sum(t != "" and all(w.strip(".,!").lower() in words for w in t.split())
+                                                       for t in texts) / len(texts))
+    assert label_only_rate(["neutral neutral", "a cat", "neutral", ""], words) == pytest.approx(0.5)
+    table = counterfactual_table([rec])
+    assert table.columns[-1] == "label-only explanations" and len(table.rows[0][1]) == len(table.columns)

@@ -187,6 +187,10 @@ class CounterfactualStore:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur]
 
+    def explanations(self) -> list[str]:
+        """Every intervention's parsed explanation, in stored order."""
+        return [r[0] for r in self.db.execute("SELECT explanation FROM cf_interventions ORDER BY rowid")]
+
     def parse_stats(self) -> dict[str, float]:
         n, failed, empty = self.db.execute(
             "SELECT COUNT(*), SUM(failure IS NOT NULL), SUM(explanation = '') FROM cf_interventions").fetchone()

@@ -77,3 +77,13 @@ def parse_reply(reply: str, labels: Sequence[str], *, expect_label: bool = False
     elif expect_label and label is None:
         failure = "no label"
     return ParsedReply(label=label, explanation=first, failure=failure)
+
+
+def is_label_only(explanation: str, label_words: Sequence[str]) -> bool:
+    """Whether a non-empty explanation is nothing but label words (e.g. a fine-tuned model's
+    "neutral entailment neutral ..."): it parses, but explains nothing, and can only mention an
+    inserted word by chance. Reported as a rate beside the parse failures, not stored."""
+    vocab = {w.lower() for lab in label_words for w in lab.split()}
+    words = [w.strip(_STRIP).lower() for w in explanation.split()]
+    words = [w for w in words if w]
+    return bool(words) and all(w in vocab for w in words)

@@ -163,7 +163,8 @@ def print_summary(result: ReportResult) -> str:
         from ..counterfactual.report import counterfactual_metrics
 
         lines.append("    " + ", ".join(f"{m.name} {_num(r[m.name])}" for m in counterfactual_metrics())
-                     + f"; parse failures {_pct(r['parse_failure_rate'])}, empty explanations {_pct(r['empty_explanation_rate'])}")
+                     + f"; parse failures {_pct(r['parse_failure_rate'])}, empty explanations {_pct(r['empty_explanation_rate'])}"
+                     f", label-only explanations {_pct(r.get('label_only_rate', float('nan')))}")
     names = sorted({p.name for key, paths in result.files.items() if key != "plots" for p in paths})
     lines.append(f"report in {result.out_dir}: {', '.join(names)}; {len(result.files.get('plots', []))} figure files in plots/")
     return "\n".join(lines)
