@@ -40,7 +40,7 @@ def plan_for(adapter: Path, n: int, port: int, out: Path, epochs: str = "all", s
     blocks = models.split("[[models]]")
     text = blocks[0] + "".join("[[models]]" + b for b in blocks[1:]
                                if not any(f'name = "{m}"' in b.split("\n", 2)[1] for m in skip_models)) + "[[datasets]]" + rest
-    path = out / "plan.toml"
+    path = out / f"plan-{port}.toml"  # one file per port: a local and a Ray invocation side by side keep their own
     path.write_text(text, encoding="utf-8")
     return path
 
