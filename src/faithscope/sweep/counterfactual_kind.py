@@ -118,12 +118,6 @@ def run(cell: "Cell", loaded_model: Any) -> None:
         backend.close()
 
 
-def report(cell: "Cell") -> Path:
-    from ..reports import build_report
-
-    return build_report([cell.dir]).html or cell.dir / "report" / "report.html"
-
-
 def records(name: str, cells: Sequence["Cell"], n_resamples: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
     """One record per finished cell: the counterfactual summary (metrics, CIs, parse rates),
     the accuracy on the original inputs, and the plan's model metadata."""

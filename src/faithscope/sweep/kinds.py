@@ -59,7 +59,8 @@ def _run_rationales(cell: "Cell", loaded_model: Any) -> None:
     result.store.close()
 
 
-def _report_rationales(cell: "Cell") -> Path:
+def _report_cell(cell: "Cell") -> Path:
+    """The cell's own report (``faithscope report`` reads rationale and counterfactual stores alike)."""
     from ..reports import build_report
 
     return build_report([cell.dir]).html or cell.dir / "report" / "report.html"
@@ -67,10 +68,10 @@ def _report_rationales(cell: "Cell") -> Path:
 
 KINDS: dict[str, EvaluationKind] = {
     "rationales": EvaluationKind("rationales", "rationale run of Fayyaz et al. Tables 2/4 (alignment, flip rates)",
-                                 _run_rationales, _report_rationales, (2, 4)),
+                                 _run_rationales, _report_cell, (2, 4)),
     "counterfactual": EvaluationKind(
         "counterfactual", "counterfactual tests of self-explanations (CT, CCT, phi-CCT) of Siegel et al. (2025)",
-        counterfactual_kind.run, counterfactual_kind.report, takes_methods=False, split_options=counterfactual_kind.split_options,
+        counterfactual_kind.run, _report_cell, takes_methods=False, split_options=counterfactual_kind.split_options,
         option_keys=frozenset(counterfactual_kind.OPTION_TYPES),
         check=counterfactual_kind.check_cell, key=counterfactual_kind.cell_key, status=counterfactual_kind.status,
         table=counterfactual_kind.table, headline=counterfactual_kind.HEADLINE, extra_plots=counterfactual_kind.extra_plots),
