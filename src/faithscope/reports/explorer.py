@@ -218,11 +218,9 @@ def warning_links(runs: Sequence[Any]) -> list[WarningLink]:
                 filt = {"pred": only}
             elif w.startswith("only ") and "have a prediction" in w:
                 filt = {"pred": NO_PREDICTION}
+            elif s.n_unparseable and w.startswith("the label of ") and "could not be read" in w:
+                filt = {"parse": "fail"}
             out.append(WarningLink(i, f"{label}: {w}", None if filt is None else {"run": i, **filt}))
-        unparseable = sum(1 for p in data.predictions.values() if p.source == "unparseable")
-        if unparseable:
-            out.append(WarningLink(i, f"{label}: the label of {unparseable} of {len(data.predictions)} examples could not be read from the reply",
-                                   {"run": i, "parse": "fail"}))
         for (method, purpose), rats in sorted(data.rationales.items()):
             failed = sum(1 for r in rats.values() if r.raw_reply is not None and not r.parsed)
             if failed:

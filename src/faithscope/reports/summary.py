@@ -72,6 +72,8 @@ class RunSummary:
     """Examples cut by truncation (the HTML report links them)."""
     human_outside_window: int = 0
     """Human-rationale words outside the visible window: excluded from alignment and masking."""
+    n_unparseable: int = 0
+    """Predictions whose reply named no label (server backends): counted as wrong, never as a label."""
 
     @property
     def gold_shares(self) -> dict[str, float]:
@@ -95,9 +97,14 @@ class RunSummary:
                        f"dropped; {self.human_outside_window} human-rationale words outside the window, excluded from alignment and masking)")
         if self.n_predicted < self.n_examples:
             out.append(f"only {self.n_predicted} of {self.n_examples} examples have a prediction (run unfinished?)")
-        if self.n_predicted and max(self.pred_counts.values(), default=0) == self.n_predicted and len(self.labels) > 1:
+        if self.n_unparseable:
+            out.append(f"the label of {self.n_unparseable} of {self.n_predicted} examples could not be read from the reply "
+                       "(counted as wrong in the accuracy)")
+        readable = self.n_predicted - self.n_unparseable
+        if readable and max(self.pred_counts.values(), default=0) == readable and len(self.labels) > 1:
             only = max(self.pred_counts, key=self.pred_counts.__getitem__)
-            out.append(f"the model predicts {only!r} for every example (collapsed onto one label)")
+            which = f" whose label could be read ({readable} of {self.n_predicted})" if self.n_unparseable else ""
+            out.append(f"the model predicts {only!r} for every example{which} (collapsed onto one label)")
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -105,7 +112,7 @@ class RunSummary:
         return {
             "label": self.label, "dataset": self.dataset, "n_examples": self.n_examples, "n_predicted": self.n_predicted,
             "accuracy": self.accuracy, "accuracy_ci": list(self.accuracy_ci), "majority_label": self.majority_label,
-            "zero_rate": self.zero_rate, "gold_counts": self.gold_counts, "pred_counts": self.pred_counts,
+            "zero_rate": self.zero_rate, "gold_counts": self.gold_counts, "pred_counts": self.pred_counts, "n_unparseable": self.n_unparseable,
             "label_distribution": self.pred_shares, "gold_distribution": self.gold_shares,
             "truncated_examples": self.truncated_examples, "truncated_words": self.truncated_words,
             "truncated_example_ids": list(self.truncated_ids), "human_rationale_words_outside_window": self.human_outside_window,
@@ -139,7 +146,9 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
     labels = data.labels
     gold = Counter(e["label"] for e in data.examples)
     predicted = [(e["label"], data.predictions[e["id"]]) for e in data.examples if e["id"] in data.predictions]
-    pred = Counter(s.predicted for _, s in predicted)
+    # An unparseable reply predicts "" (no label): counted apart, so it is never shown as a label of its own.
+    pred = Counter(s.predicted for _, s in predicted if s.source != "unparseable")
+    unparseable = sum(1 for _, s in predicted if s.source == "unparseable")
     correct = np.array([float(g == s.predicted) for g, s in predicted])
     accuracy = float(correct.mean()) if correct.size else math.nan
     ci = bootstrap_ci(correct, n_resamples=bootstrap_resamples, seed=seed)
@@ -158,4 +167,5 @@ def summarize(data: RunData, bootstrap_resamples: int = 1000, seed: int = 0) -> 
         peak_rss_mib=float(peak) if peak is not None else None, stage_peak_rss_mib=dict(data.stage_peaks), sample_note=str(data.meta.get("sample_note") or ""),
         truncated_ids=truncated_ids, human_outside_window=sum(data.human_outside().values()),
         skipped_invalid=int(data.meta.get("skipped_invalid") or 0), skipped_reasons=tuple(data.meta.get("skipped_reasons") or ()),
+        n_unparseable=unparseable,
     )
