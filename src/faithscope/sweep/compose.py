@@ -66,7 +66,10 @@ def evaluation_table(name: str, kind: str, cells: Sequence[Cell], computed: dict
     metrics = headline_metrics(kind)
     done = [c for c in cells if c.name in computed]
     methods = ordered({m for c in done for metric in metrics for m in _rows_by_method(computed[c.name], metric)}, ORDER_T2)
-    columns = ["N", "accuracy", "95% CI", "zero-rate"]
+    # A server reply that names no label is counted wrong; the column says how many, so an accuracy of 0 from
+    # unreadable replies is not mistaken for a model that answers wrongly (shown only when some cell has them).
+    unreadable = any(computed[c.name].summary.n_unparseable for c in done)
+    columns = ["N", "accuracy", "95% CI", "zero-rate", *(["label unreadable"] if unreadable else [])]
     for metric in metrics:
         for m in methods:
             columns += [f"{display(m)[0]} {get_metric(metric).header}", "95% CI"]
@@ -74,11 +77,13 @@ def evaluation_table(name: str, kind: str, cells: Sequence[Cell], computed: dict
     for c in done:
         rt = computed[c.name]
         s = rt.summary
-        cells_text = [str(s.n_examples), pct(s.accuracy), ci_text(s.accuracy_ci), pct(s.zero_rate)]
+        unreadable_share = s.n_unparseable / s.n_predicted if s.n_predicted else math.nan
+        cells_text = [str(s.n_examples), pct(s.accuracy), ci_text(s.accuracy_ci), pct(s.zero_rate), *([pct(unreadable_share)] if unreadable else [])]
         rec: dict[str, Any] = {"model": c.model.name, "dataset": c.dataset.name, "evaluation": name, "family": c.model.family,
                                "params": c.model.params, "tuned": c.model.tuned, "partner": c.model.partner, "epoch": c.model.epoch,
                                "n": s.n_examples, "accuracy": s.accuracy, "accuracy_ci_low": s.accuracy_ci[0],
-                               "accuracy_ci_high": s.accuracy_ci[1], "zero_rate": s.zero_rate, "cell_dir": str(c.dir)}
+                               "accuracy_ci_high": s.accuracy_ci[1], "zero_rate": s.zero_rate, "label_unreadable": unreadable_share,
+                               "cell_dir": str(c.dir)}
         for metric in metrics:
             by_method = _rows_by_method(rt, metric)
             info = get_metric(metric)
