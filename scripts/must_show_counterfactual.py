@@ -1,7 +1,7 @@
 """The #13 demonstration: CT, CCT, phi-CCT, TPR/FPR and verbosity with CIs for the embedded
 SmolLM2-135M-Instruct on e-SNLI, ComVE and ECQA in instruction and human-imitated style, the same
 on e-SNLI for a LoRA adapter of `faithscope finetune --preset cpu`, and phi-CCT through the
-llama.cpp server backend (the embedded GGUF served by llama-cpp-python) on e-SNLI; then one
+llama.cpp server backend (the embedded GGUF served by llama-cpp-python) on e-SNLI in both styles; then one
 `faithscope report` over every run (the composed table, TPR-vs-FPR and CCT-vs-phi-CCT plots).
 
     python scripts/must_show_counterfactual.py --adapter runs/ft-cpu/adapters/epoch_2 \
@@ -67,11 +67,13 @@ def main() -> int:
     step("embedded-esnli-instruction", dataset="esnli", style="instruction")
     step("embedded-esnli-human", dataset="esnli", style="human")
     step("adapter-esnli-instruction", "--adapter", str(args.adapter.resolve()), dataset="esnli", style="instruction")
-    if "server-esnli-instruction" not in skip:
+    server_styles = [s for s in ("instruction", "human") if f"server-esnli-{s}" not in skip]
+    if server_styles:  # one server for both styles (the instruction style has no flips on this model, so phi-CCT needs human)
         with LlamaServer(embedded_gguf_path(), n_threads=args.server_threads, model_alias="smollm2",
                          n_ctx=2048, log_path=out / "llama_server.log") as base_url:
-            step("server-esnli-instruction", "--backend", "openai", "--base-url", base_url, "--model", "smollm2",
-                 "--extra-body", '{"repeat_penalty": 1.0}', dataset="esnli", style="instruction")
+            for style in server_styles:
+                step(f"server-esnli-{style}", "--backend", "openai", "--base-url", base_url, "--model", "smollm2",
+                     "--extra-body", '{"repeat_penalty": 1.0}', dataset="esnli", style=style)
     for ds in ("comve", "ecqa"):
         for style in ("instruction", "human"):
             step(f"embedded-{ds}-{style}", dataset=ds, style=style)
