@@ -60,3 +60,30 @@ def lexicon():
         return load_lexicon()
     except ConfigError as e:  # pragma: no cover - CI installs wordnet-base
         pytest.skip(str(e))
+
+
+@pytest.fixture
+def prediction_store():
+    """Write a run store of yes/no examples (gold 'yes') with the given predictions; ``None`` is a
+    reply that named no label (source 'unparseable'). Returns the run's composed tables."""
+    import math
+
+    from faithscope.reports.compose import compute
+    from faithscope.reports.rundata import load_run
+    from faithscope.runs.store import ResultStore
+    from faithscope.types import Example, LabelScores
+
+    labels = ("yes", "no")
+
+    def write(run_dir: Path, preds: list[str | None]):
+        store = ResultStore.in_dir(run_dir)
+        store.set_meta(config={"dataset": "demo"}, model_identity={"model": "m"}, labels=list(labels))
+        store.bind_examples([Example(f"e{i}", {"text": ("w",)}, "yes", frozenset()) for i in range(len(preds))])
+        store.put_predictions(
+            (f"e{i}", LabelScores(labels, (-math.inf, -math.inf), source="unparseable") if p is None
+             else LabelScores(labels, tuple(-0.1 if lab == p else -3.0 for lab in labels)), None)
+            for i, p in enumerate(preds))
+        store.close()
+        return compute(load_run(run_dir), 10)
+
+    return write

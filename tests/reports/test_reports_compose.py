@@ -73,33 +73,15 @@ def test_a_store_without_predictions_is_not_called_collapsed(tmp_path):
     assert not any("collapsed" in w for w in summary.warnings)
 
 
-def _store_with_predictions(run_dir, preds):
-    """A store whose predictions are ``preds`` (label or None = the reply named no label)."""
-    import math
-
-    from faithscope.types import Example, LabelScores
-
-    labels = ("yes", "no")
-    store = ResultStore.in_dir(run_dir)
-    store.set_meta(config={"dataset": "d"}, model_identity={"model": "m"}, labels=list(labels))
-    store.bind_examples([Example(f"e{i}", {"text": ("w",)}, "yes", frozenset()) for i in range(len(preds))])
-    store.put_predictions(
-        (f"e{i}", LabelScores(labels, (-math.inf, -math.inf), source="unparseable") if p is None
-         else LabelScores(labels, tuple(-0.1 if lab == p else -3.0 for lab in labels)), None)
-        for i, p in enumerate(preds))
-    store.close()
-    return compute(load_run(run_dir), 10).summary
-
-
-def test_replies_that_name_no_label_are_unparseable_not_a_collapse_onto_an_empty_label(tmp_path):
-    summary = _store_with_predictions(tmp_path / "all", [None, None, None])
+def test_replies_that_name_no_label_are_unparseable_not_a_collapse_onto_an_empty_label(tmp_path, prediction_store):
+    summary = prediction_store(tmp_path / "all", [None, None, None]).summary
     assert summary.n_unparseable == 3 and summary.accuracy == 0.0
     assert "" not in summary.pred_counts and summary.pred_counts == {"yes": 0, "no": 0}
     assert summary.warnings == ["the label of 3 of 3 examples could not be read from the reply (counted as wrong in the accuracy)"]
 
 
-def test_a_collapse_among_readable_predictions_says_how_many_could_be_read(tmp_path):
-    summary = _store_with_predictions(tmp_path / "some", ["yes", None, "yes"])
+def test_a_collapse_among_readable_predictions_says_how_many_could_be_read(tmp_path, prediction_store):
+    summary = prediction_store(tmp_path / "some", ["yes", None, "yes"]).summary
     assert summary.pred_counts == {"yes": 2, "no": 0} and summary.accuracy == pytest.approx(2 / 3)
     assert summary.warnings == [
         "the label of 1 of 3 examples could not be read from the reply (counted as wrong in the accuracy)",
