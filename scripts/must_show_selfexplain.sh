@@ -7,7 +7,7 @@
 #
 # Resumable: rerun the same command after a kill (Ctrl-C, kill -9) and it computes only what is
 # missing; with nothing missing it rewrites the tables in OUTPUT_DIR/report/ without loading the
-# model. Sizes (TRAIN_N, EVAL_N, EPOCHS) are chosen for about 60-90 minutes on 2 free CPU cores;
+# model. Sizes (TRAIN_N, EVAL_N, EPOCHS) are chosen for well under an hour on 2 CPU cores;
 # override them in the environment (a different size needs a new OUTPUT_DIR: the store refuses
 # another configuration). Tables: OUTPUT_DIR/report/selfexplain_{main,cross_style,unseen,modes,
 # second_view,pseudo,stages}.{md,csv,tex}; figures in OUTPUT_DIR/report/plots/; report.html.
@@ -23,8 +23,10 @@ DATA=${FAITHSCOPE_DATA:-../shared/data}
 # each ~2.5 prompt-equivalents (explanation + recheck) plus 2 + DRAWS for the second view; pseudo
 # explanations ~20-40 s CPU per training example (attribution, deletion of the top 5, counterfactual
 # substitutes, self-check) for 3 x TRAIN_N examples; 7 LoRA trainings on the last 4 layers.
-# TRAIN_N=10 EVAL_N=10 EPOCHS=2 DRAWS=3: ~8 + ~10 + ~65 min on 2 free cores (an estimate, not a
-# measurement of the whole study; OUTPUT_DIR/report/selfexplain_stages.md has the real breakdown).
+# TRAIN_N=10 EVAL_N=10 EPOCHS=2 DRAWS=3, measured 2026-12-02: 2,010 s wall (peak RSS 2.1 GiB by /usr/bin/time) while a
+# llama-cpp-python build and a test run shared the 2 cores for its first half; stages: explanations
+# 590 s, training 183 s (7 LoRA runs), evaluation 815 s, second view 410 s, loading 65 s
+# (OUTPUT_DIR/report/selfexplain_stages.md has the breakdown of your run).
 TRAIN_N=${TRAIN_N:-10}
 EVAL_N=${EVAL_N:-10}
 EPOCHS=${EPOCHS:-2}
