@@ -236,7 +236,7 @@ def selfexplain(
     adapter: Optional[str] = typer.Option(None, help="PEFT (LoRA) adapter merged into the base model before the study."),
     dtype: str = DTYPE,
     device: str = DEVICE,
-    experiments: str = typer.Option("main", help="Comma-separated: main (train on all), cross-style (one style each: 3x3), unseen-task (leave one task out)."),
+    experiments: str = typer.Option("main", help="Comma-separated: main (train on all), cross-style (one style each: 3x3), unseen-task (leave one task out); none = only check the model as it is."),
     seed: int = typer.Option(0, help="Seed for splits, targets, training and random-word baselines."),
     draws: int = typer.Option(10, help="Random-word draws per checked row in the second view (each is one scored prompt)."),
     progress: bool = PROGRESS,

@@ -132,6 +132,27 @@ def test_kill_mid_training_resumes_that_condition_and_skips_finished_ones(tmp_pa
     assert work.counts["train_calls"] - calls_before == len(later)
 
 
+def test_no_experiment_checks_the_model_as_it_is_and_marks_the_study_finished(tmp_path):
+    from faithscope.selfexplain.store import study_status
+
+    work = Work()
+    cfg = config(tmp_path, experiments=())
+    assert [c.name for c in plan(cfg)] == ["before"] and config(tmp_path, experiments="none").experiments == ()
+
+    def kill_after_first_chunk(name, info):
+        if name == "chunk_stored":
+            raise Kill()
+
+    with pytest.raises(Kill):
+        Study(cfg, make_stages(work), on_event=kill_after_first_chunk).run()
+    assert study_status(cfg.output_dir) == "partial"  # cut short: not finished
+    run_study(config(tmp_path, experiments=()), stages=make_stages(work), write_report=False)
+    assert study_status(cfg.output_dir) == "done"
+    assert work.counts["pseudo"] == 0 and work.counts["train_calls"] == 0  # nothing built, nothing trained
+    with StudyStore(cfg.output_dir, readonly=True) as store:
+        assert {c for c, _, _ in store.checks()} == {"before"} and len(store.checks()) == expected_rows(cfg)
+
+
 def test_another_config_in_the_same_dir_is_refused(tmp_path):
     run_study(config(tmp_path, experiments=("main",)), stages=make_stages(Work()), write_report=False)
     with pytest.raises(ConfigError, match=r"another configuration \(differs in: eval_n\)"):

@@ -22,7 +22,7 @@ name = "esnli"            # data from --data-dir / FAITHSCOPE_DATA
 n = 50
 
 [[evaluations]]
-kind = "rationales"       # Tables 2/4; "counterfactual" and "selfexplain" as they land
+kind = "rationales"       # Tables 2/4; or "counterfactual", "selfexplain"
 methods = ["input_x_gradient", "random", "human"]
 '''
 
@@ -70,7 +70,7 @@ def err(text: str, **kw) -> str:
     (DEMO.replace('name = "m"', 'name = "m"\ntuned = "chat"'), "tuned must be one of"),
     (DEMO.replace('name = "m"', 'name = "m"\npartner = "nobody"'), "partner 'nobody' is not a model"),
     (DEMO.replace('name = "demo"', 'name = "nli"'), "unknown dataset 'nli'"),
-    (DEMO.replace('"rationales"', '"selfexplain"'), "not available in this version"),
+    (DEMO.replace('"rationales"', '"selfexplain"'), "a selfexplain evaluation takes no methods"),
     (DEMO.replace('"rationales"', '"vibes"'), "unknown evaluation kind 'vibes'"),
     (DEMO.replace('["random", "human"]', '["random", "telepathy"]'), "telepathy"),
     (DEMO + "\n[options]\nmask = \"blur\"\n", "unknown --mask 'blur'"),
@@ -85,9 +85,12 @@ def test_bad_plans_one_line(text, needle):
     assert needle in err(text)
 
 
-def test_unavailable_kind_message():
-    assert "evaluation kind 'selfexplain'" in err(DEMO.replace('"rationales"', '"selfexplain"'))
-    assert "not available in this version" in err(DEMO.replace('"rationales"', '"selfexplain"'))
+def test_unavailable_kind_message(monkeypatch):
+    from faithscope.sweep import kinds
+
+    monkeypatch.setitem(kinds.KINDS, "future", kinds.EvaluationKind("future", "a kind still being built", None))
+    msg = err(DEMO.replace('"rationales"', '"future"'))
+    assert "evaluation kind 'future' (a kind still being built) is not available in this version" in msg
 
 
 def test_dataset_not_installed(tmp_path):
@@ -174,7 +177,7 @@ def test_cli_dry_run_and_bad_plan(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["sweep", str(plan), "--dry-run"])
     err_lines = capsys.readouterr().err.strip().splitlines()
-    assert e.value.code == 2 and len(err_lines) == 1 and "not available in this version" in err_lines[0]
+    assert e.value.code == 2 and len(err_lines) == 1 and "takes no methods" in err_lines[0]
 
 
 def test_index_page_escapes_names(tmp_path):

@@ -8,7 +8,9 @@ tasks × styles × modes. Which conditions exist is set by ``experiments``:
 * ``cross-style`` — ``after:style=<s>`` per style: trained on one style, evaluated on all
   (the 3×3 matrix);
 * ``unseen-task`` — ``after:unseen=<t>`` per task: trained on the other tasks, evaluated on
-  ``t`` (needs at least two tasks).
+  ``t`` (needs at least two tasks);
+* none (``()`` or ``"none"``) — only ``before``: the checks of the model as it is, nothing
+  trained (what a sweep's ``selfexplain`` cell runs by default).
 
 The training settings are the preset's :class:`~faithscope.selfexplain.presets.TrainSettings`
 (se-train), with ``epochs`` and ``seed`` overriding the preset's when given. The stored
@@ -120,7 +122,8 @@ class StudyConfig:
         self.tasks = _names(self.tasks, "--tasks")
         self.styles = _names(self.styles, "--styles")
         self.modes = _names(self.modes, "modes")
-        self.experiments = _names(self.experiments, "--experiments")
+        # no experiment = the checks of the model as it is (the ``before`` condition only; a sweep's selfexplain cells)
+        self.experiments = _names(self.experiments, "--experiments") if self.experiments not in ((), [], "", "none") else ()
         _check_subset(self.styles, STYLES, "style(s)")
         _check_subset(self.modes, MODES, "mode(s)")
         _check_subset(self.experiments, EXPERIMENTS, "experiment(s)")

@@ -104,6 +104,26 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def study_status(run_dir: Path | str) -> str:
+    """``done`` (the study ran to its end: ``finished`` in ``se_meta``), ``partial`` (a store,
+    not finished) or ``new`` (no store); read-only, so asking creates nothing."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return "new"
+    try:
+        db = connect_readonly(path)
+    except sqlite3.Error:
+        return "partial"
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='se_meta'").fetchone():
+            return "partial"
+        return "done" if db.execute("SELECT 1 FROM se_meta WHERE key='finished'").fetchone() else "partial"
+    except sqlite3.DatabaseError:
+        return "partial"
+    finally:
+        db.close()
+
+
 class StudyStore:
     """Read/write access to one study's ``se_`` tables (``readonly=True`` for reports)."""
 
@@ -167,6 +187,11 @@ class StudyStore:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO se_meta VALUES ('model', ?)",
                             (json.dumps(dict(identity), sort_keys=True, default=_json_default),))
+
+    def mark_finished(self) -> None:
+        """Record that every condition of the bound study is trained and evaluated (a sweep's ``done``)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO se_meta VALUES ('finished', ?)", (json.dumps(time.time()),))
 
     def meta(self) -> dict[str, Any]:
         rows = self._meta()

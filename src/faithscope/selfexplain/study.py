@@ -303,6 +303,7 @@ class Study:
                 if c.trained and c.name not in trained:
                     self._train(c)
                 self._evaluate(c)
+            self.store.mark_finished()
         finally:
             self._base = self._base_backend = None
             if self.store is not None:

@@ -107,13 +107,7 @@ def evaluation_table(name: str, kind: str, cells: Sequence[Cell], computed: dict
 
 def scaling_plots(name: str, kind: str, records: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     """Each headline metric (and accuracy) against parameter count, per dataset (PNG + SVG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     paths: list[Path] = []
-    out_dir.mkdir(parents=True, exist_ok=True)
     series_of: list[tuple[str, str, list[str]]] = [("accuracy", "accuracy", ["accuracy"])]
     if KINDS[kind].table is not None:  # a kind with its own records: one series per headline key
         series_of += [(metric, get_metric(metric).header, [metric]) for metric in KINDS[kind].headline]
@@ -122,39 +116,51 @@ def scaling_plots(name: str, kind: str, records: list[dict[str, Any]], out_dir: 
         series_of.append((metric, get_metric(metric).header, [f"{m}__{metric}" for m in methods]))
     for dataset in sorted({r["dataset"] for r in records}):
         recs = [r for r in records if r["dataset"] == dataset]
-        with_params = [r for r in recs if r["params"]]
-        by_name = {r["model"]: r for r in with_params}
         for metric, label, keys in series_of:
-            fig, ax = plt.subplots(figsize=(6.4, 4.2))
-            for i, key in enumerate(keys):
-                colour = f"C{i % 10}"
-                pts = [(r["params"], r[key], r) for r in with_params if not _nan(r.get(key))]
-                if not pts:
-                    continue
-                ax.scatter([p for p, _, _ in pts], [v for _, v, _ in pts], color=colour, zorder=3,
-                           label=display(key.split("__")[0])[0] if "__" in key else label,
-                           marker="o")
-                for p, v, r in pts:
-                    if r["tuned"] == "pretrained":
-                        ax.scatter([p], [v], facecolor="white", edgecolor=colour, zorder=4)
-                    partner = by_name.get(r["partner"]) if r["partner"] else None
-                    if partner is not None and not _nan(partner.get(key)):
-                        ax.plot([p, partner["params"]], [v, partner[key]], color=colour, linewidth=1, zorder=2)
-                    ax.annotate(r["model"], (p, v), fontsize=7, xytext=(3, 3), textcoords="offset points")
-            ax.set_xscale("log")
-            ax.set_xlabel("parameters (log scale)")
-            ax.set_ylabel(label)
-            left_out = sorted(r["model"] for r in recs if not r["params"])
-            title = f"{name} · {dataset}: {label}"
-            ax.set_title(title + (f"\n(no params: {', '.join(left_out)})" if left_out else ""), fontsize=9)
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize=7, title="open marker = pretrained; line = partners", title_fontsize=7)
-            fig.tight_layout()
-            stem = out_dir / f"{name}__{dataset}__{metric}"
-            for ext in ("png", "svg"):
-                fig.savefig(stem.with_suffix(f".{ext}"), dpi=120)
-                paths.append(stem.with_suffix(f".{ext}"))
-            plt.close(fig)
+            series = [(key, display(key.split("__")[0])[0] if "__" in key else label) for key in keys]
+            paths += scaling_figure(recs, series, label, f"{name} · {dataset}: {label}", out_dir / f"{name}__{dataset}__{metric}")
+    return paths
+
+
+def scaling_figure(recs: Sequence[dict[str, Any]], series: Sequence[tuple[str, str]], ylabel: str, title: str, stem: Path) -> list[Path]:
+    """One figure (PNG + SVG at ``stem``): each (record key, legend label) of ``series`` against
+    parameter count (log x); a pretrained model has an open marker and is joined to its
+    instruction-tuned partner by a line; records without ``params`` are named in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    with_params = [r for r in recs if r["params"]]
+    by_name = {r["model"]: r for r in with_params}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, (key, legend) in enumerate(series):
+        colour = f"C{i % 10}"
+        pts = [(r["params"], r[key], r) for r in with_params if not _nan(r.get(key))]
+        if not pts:
+            continue
+        ax.scatter([p for p, _, _ in pts], [v for _, v, _ in pts], color=colour, zorder=3, label=legend, marker="o")
+        for p, v, r in pts:
+            if r["tuned"] == "pretrained":
+                ax.scatter([p], [v], facecolor="white", edgecolor=colour, zorder=4)
+            partner = by_name.get(r["partner"]) if r["partner"] else None
+            if partner is not None and not _nan(partner.get(key)):
+                ax.plot([p, partner["params"]], [v, partner[key]], color=colour, linewidth=1, zorder=2)
+            ax.annotate(r["model"], (p, v), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_ylabel(ylabel)
+    left_out = sorted({r["model"] for r in recs if not r["params"]})
+    ax.set_title(title + (f"\n(no params: {', '.join(left_out)})" if left_out else ""), fontsize=9)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, title="open marker = pretrained; line = partners", title_fontsize=7)
+    fig.tight_layout()
+    paths = []
+    for ext in ("png", "svg"):
+        fig.savefig(stem.with_suffix(f".{ext}"), dpi=120)
+        paths.append(stem.with_suffix(f".{ext}"))
+    plt.close(fig)
     return paths
 
 
@@ -204,7 +210,8 @@ def compose(out_dir: Path | str, cells: Sequence[Cell], statuses: dict[str, str]
         result.tables[name], result.records[name] = table, records
         result.files[name] = write_table(table, records, out / name)
         if plots and records:
-            figures += scaling_plots(name, kind, records, out / "plots")
+            if KINDS[kind].scaling:
+                figures += scaling_plots(name, kind, records, out / "plots")
             extra = KINDS[kind].extra_plots
             if extra is not None:
                 figures += extra(records, out / "plots" / name)

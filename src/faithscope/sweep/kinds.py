@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigError
-from . import counterfactual_kind
+from . import counterfactual_kind, selfexplain_kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..reports.render import Table
@@ -50,6 +50,10 @@ class EvaluationKind:
     """Record keys plotted against parameter count when ``table`` is given."""
     extra_plots: Callable[[Sequence[dict[str, Any]], Path], list[Path]] | None = None
     """Further figures of the composed records."""
+    scaling: bool = True
+    """Whether the generic scaling plots (accuracy and ``headline`` against parameter count) fit
+    this kind's records: one record per cell. A kind with several records per cell draws its
+    own in ``extra_plots``."""
 
 
 def _run_rationales(cell: "Cell", loaded_model: Any) -> None:
@@ -75,7 +79,11 @@ KINDS: dict[str, EvaluationKind] = {
         option_keys=frozenset(counterfactual_kind.OPTION_TYPES),
         check=counterfactual_kind.check_cell, key=counterfactual_kind.cell_key, status=counterfactual_kind.status,
         table=counterfactual_kind.table, headline=counterfactual_kind.HEADLINE, extra_plots=counterfactual_kind.extra_plots),
-    "selfexplain": EvaluationKind("selfexplain", "self-explanation checks of Doi et al. (2025)", None),
+    "selfexplain": EvaluationKind(
+        "selfexplain", "self-consistency checks of self-explanations (Madsen et al. 2024; training: Doi et al. 2025)",
+        selfexplain_kind.run, selfexplain_kind.report, takes_methods=False, split_options=selfexplain_kind.split_options,
+        option_keys=frozenset(selfexplain_kind.OPTION_TYPES), check=selfexplain_kind.check_cell, key=selfexplain_kind.cell_key,
+        status=selfexplain_kind.status, table=selfexplain_kind.table, extra_plots=selfexplain_kind.extra_plots, scaling=False),
 }
 
 

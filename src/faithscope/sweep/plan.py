@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..models.embedded import EMBEDDED_NAME
 from ..models.loading import DTYPES, ModelSpec
 from ..runs.config import RunConfig
-from .kinds import get_kind
+from .kinds import KINDS, get_kind
 
 TUNED = ("pretrained", "instruction")
 TOP_KEYS = {"models", "datasets", "evaluations", "options", "resources"}
@@ -277,7 +277,7 @@ def _evaluations(raw: dict[str, Any], source: str) -> list[EvaluationEntry]:
         _check_keys(e, EVALUATION_KEYS, where)
         kind = _get(e, "kind", str, where)
         if kind is None:
-            raise ConfigError(f"{where}: needs kind = \"rationales\" or \"counterfactual\"")
+            raise ConfigError(f"{where}: needs kind = one of {', '.join(repr(k) for k in KINDS)}")
         kind_info = get_kind(kind, where)  # unknown or not available in this version: one line
         name = _name(e, where, seen, default=kind)
         where = f"{source}: evaluation {name!r}"
