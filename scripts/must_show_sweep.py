@@ -2,7 +2,8 @@
 SmolLM2-135M-Instruct, every epoch of a `faithscope finetune --preset cpu` adapter, the packaged
 pretrained Gemma-3-270M) plus Gemma behind a llama.cpp server for the prompting evaluation,
 through the local executor and then through Ray, and the comparison of the two. With
-``--plan plans/cf3.toml``: the counterfactual kind (CT, CCT, phi-CCT) over the same models.
+``--plan plans/cf3.toml``: the counterfactual kind (CT, CCT, phi-CCT) over the same models;
+``--plan plans/se3.toml``: the selfexplain kind (Madsen et al.'s self-consistency checks).
 
     python scripts/must_show_sweep.py --adapter runs/ft-cpu --output-dir runs/sweep-esnli3 [--n 50]
     python scripts/must_show_sweep.py --plan plans/cf3.toml --adapter runs/ft-cpu --epochs 2 \
@@ -62,7 +63,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plan", type=Path, default=ROOT / "plans" / "esnli3.toml",
-                    help="plan TOML (plans/cf3.toml: the counterfactual kind across the same models)")
+                    help="plan TOML (plans/cf3.toml: the counterfactual kind, plans/se3.toml: the selfexplain kind, across the same models)")
     ap.add_argument("--adapter", type=Path, required=True, help="a `faithscope finetune` output directory")
     ap.add_argument("--output-dir", type=Path, required=True)
     ap.add_argument("--data-dir", default="../shared/data")
