@@ -190,7 +190,8 @@ def _fmt(v: float, m: MetricInfo | None = None, signed: bool = False) -> str:
     return f"{v:+.3f}" if signed else f"{v:.3f}"
 
 
-def _cell(iv: Interval, m: MetricInfo, signed: bool = False) -> str:
+def interval_cell(iv: Interval, m: MetricInfo, signed: bool = False) -> str:
+    """``value [low, high]`` of a metric (percent or not, as the registry entry says); "–" for NaN."""
     v, lo, hi = iv
     if isinstance(v, float) and math.isnan(v):
         return "–"
@@ -224,12 +225,12 @@ def main_table(data: StudyData, n_resamples: int = 1000, seed: int = 0) -> tuple
                 for m in data.metrics:
                     b = rb.get(m.name, _NAN3)
                     _put(rec, f"{m.name}_before", b)
-                    cells.append(_cell(b, m))
+                    cells.append(interval_cell(b, m))
                     if has_after:
                         a, d = ra.get(m.name, _NAN3), paired_delta(before, after, m.name, n_resamples, seed)
                         _put(rec, f"{m.name}_after", a)
                         _put(rec, f"{m.name}_delta", d)
-                        cells += [_cell(a, m), _cell(d, m, signed=True)]
+                        cells += [interval_cell(a, m), interval_cell(d, m, signed=True)]
                 rows.append(([style, task, mode, str(len(before))], cells))
                 records.append(rec)
     notes = [f"{m.label or m.name}: {m.description} ({'higher' if m.higher_is_better else 'lower'} is better)" for m in data.metrics]
@@ -293,7 +294,7 @@ def unseen_table(data: StudyData, n_resamples: int = 1000, seed: int = 0, mode: 
                 d = paired_delta(before, after, m.name, n_resamples, seed)
                 for name, iv in (("before", b), ("unseen", a), ("delta", d), ("seen", s)):
                     _put(rec, f"{m.name}_{name}", iv)
-                cells += [_cell(b, m), _cell(a, m), _cell(d, m, signed=True), _cell(s, m)]
+                cells += [interval_cell(b, m), interval_cell(a, m), interval_cell(d, m, signed=True), interval_cell(s, m)]
             rows.append(([task, style, str(len(after))], cells))
             records.append(rec)
     return Table(f"Unseen task: trained on the other tasks, evaluated on the held-out one (mode {mode})",
@@ -321,7 +322,7 @@ def modes_table(data: StudyData, n_resamples: int = 1000, seed: int = 0) -> tupl
                 d = paired_delta(before, after, m.name, n_resamples, seed)
                 for name, iv in (("before", b), ("after", a), ("delta", d)):
                     _put(rec, f"{mode}_{name}", iv)
-                cells += [_cell(b, m), _cell(a, m), _cell(d, m, signed=True)]
+                cells += [interval_cell(b, m), interval_cell(a, m), interval_cell(d, m, signed=True)]
             rows.append(([style, task], cells))
             records.append(rec)
     return Table(f"One-word (as trained) vs multi-word explanations: {m.header}", ["style", "task"], columns, rows,
@@ -344,7 +345,7 @@ def second_view_table(data: StudyData, n_resamples: int = 1000, seed: int = 0) -
             c = rates[m.name]
             _put(out, m.name, (c.value, c.ci[0], c.ci[1]))
             out[f"{m.name}_n"] = c.n
-            cells.append(_cell((c.value, c.ci[0], c.ci[1]), m))
+            cells.append(interval_cell((c.value, c.ci[0], c.ci[1]), m))
         rows.append((list(key) + [str(len(recs))], cells))
         records.append(out)
     return Table("Second view: deleting the explained words vs as many random words",

@@ -212,13 +212,13 @@ def records(name: str, cells: Sequence["Cell"], n_resamples: int = 1000, seed: i
 def table(name: str, cells: Sequence["Cell"], n_resamples: int = 1000, seed: int = 0) -> tuple["Table", list[dict[str, Any]]]:
     """The composed table of one selfexplain evaluation (display strings) and its CSV records."""
     from ..reports.render import Table
-    from ..selfexplain.report import _cell
+    from ..selfexplain.report import interval_cell
 
     metrics = _metrics()
     recs = records(name, cells, n_resamples, seed)
     columns = ["N"] + [f"{m.header}{' (%)' if m.percent else ''}" for m in metrics]
     rows = [([r["model"], r["dataset"], r["condition"], r["style"], r["mode"]],
-             [str(r["n"])] + [_cell((r[m.name], r[f"{m.name}_ci_low"], r[f"{m.name}_ci_high"]), m) for m in metrics]) for r in recs]
+             [str(r["n"])] + [interval_cell((r[m.name], r[f"{m.name}_ci_low"], r[f"{m.name}_ci_high"]), m) for m in metrics]) for r in recs]
     notes = [f"{m.label or m.name}: {m.description} ({'higher' if m.higher_is_better else 'lower'} is better)" for m in metrics]
     notes += [f"95% percentile bootstrap CIs over examples ({n_resamples} resamples). before = the model as the plan gives it; "
               "after:main = the same after LoRA on its own pseudo-faithful explanations (experiments = [\"main\"]).",
