@@ -68,3 +68,22 @@ def test_diagnostics_count_unknown_on_the_unedited_input_and_warn(tmp_path):
     assert math.isclose(rec["accuracy"], 0.5)  # a: entailment ok, b: contradiction ok, c: contradiction wrong, d: entailment wrong
     assert rec["top_label"] in ("entailment", "contradiction") and math.isclose(rec["top_label_share"], 0.5)
     assert any("WARNING" in n and "before · snli" in n for n in table.notes)
+
+
+def test_diagnostics_count_faithful_counterfactuals_whose_target_is_the_prediction(tmp_path):
+    """Hand-made counterfactual rows: 3 pass, 2 of them had target = original prediction (a pass
+    by keeping the answer); an unparsed row and a failing row count only in the totals."""
+    from faithscope.selfexplain.report import StudyData, diagnostics_table
+    from faithscope.types import LabelScores
+
+    def cf(eid, predicted, target, faithful, failure=None):
+        return CheckRow(eid, "snli", "counterfactual", "one", "entailment", predicted, target, "", "", failure, None, faithful, True)
+
+    rows = [cf("a", "entailment", "entailment", True), cf("b", "neutral", "neutral", True), cf("c", "entailment", "neutral", True),
+            cf("d", "entailment", "entailment", None, "unparsed"), cf("e", "neutral", "entailment", False)]
+    labels = ("entailment", "contradiction", "neutral", "unknown")
+    data = StudyData(tmp_path, {"tasks": ["snli"]}, {}, {("before", "snli", "counterfactual", "one"): rows}, [], {}, [], {},
+                     originals={("before", "snli"): {r.example_id: LabelScores(labels, (-1.0, -2.0, -3.0, -4.0)) for r in rows}})
+    table, (rec,) = diagnostics_table(data)
+    assert (rec["cf_rows"], rec["cf_target_is_prediction"], rec["cf_faithful"], rec["cf_faithful_target_is_prediction"]) == (5, 3, 3, 2)
+    assert table.rows[0][1][-1] == "2 of 3"

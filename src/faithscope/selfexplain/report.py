@@ -381,20 +381,31 @@ def diagnostics_table(data: StudyData) -> tuple[Table, list[dict[str, Any]]]:
         counts = _count(forced.values())
         top, top_n = max(counts.items(), key=lambda kv: kv[1])
         acc = sum(forced[e] == gold[e] for e in forced if e in gold) / max(1, sum(e in gold for e in forced))
+        # A counterfactual whose target is the label the model already predicts passes when the model merely keeps
+        # its answer: such passes say nothing about the edit, so they are counted beside the faithful ones.
+        cf = [r for key, rs in data.rows.items() if key[:3] == (condition, task, "counterfactual") for r in rs]
+        cf_faithful = [r for r in cf if r.failure is None and r.faithful]
+        trivial = sum(r.target == r.predicted for r in cf_faithful)
         rec = {"condition": condition, "task": task, "n": n, "accuracy": acc, "top_label": top, "top_label_share": top_n / n,
-               "unknown_on_original": unknown}
-        rows.append(([condition, task, str(n)], [f"{100 * acc:.1f}", f"{top} ({100 * top_n / n:.0f}%)", "–" if math.isnan(unknown) else f"{100 * unknown:.1f}"]))
+               "unknown_on_original": unknown, "cf_rows": len(cf), "cf_target_is_prediction": sum(r.target == r.predicted for r in cf),
+               "cf_faithful": len(cf_faithful), "cf_faithful_target_is_prediction": trivial}
+        rows.append(([condition, task, str(n)], [f"{100 * acc:.1f}", f"{top} ({100 * top_n / n:.0f}%)", "–" if math.isnan(unknown) else f"{100 * unknown:.1f}",
+                                                 f"{trivial} of {len(cf_faithful)}" if cf else "–"]))
         records.append(rec)
         if unknown >= UNKNOWN_WARNING:
             warn.append(f"{condition} · {task}")
     notes = ["accuracy: forced choice over the task's labels on the unedited input; unknown on original: the share of unedited "
-             "inputs on which labels + unknown are answered unknown."]
+             "inputs on which labels + unknown are answered unknown.",
+             "faithful counterfactuals with target = prediction: of the counterfactual rows (all modes) that pass, how many had "
+             "a target equal to the original prediction; they pass when the model merely keeps its answer, so they say little "
+             "about the edit."]
     if warn:
         notes.append(f"WARNING: the model answers unknown on at least {100 * UNKNOWN_WARNING:.0f}% of the UNEDITED inputs in "
                      f"{', '.join(warn)}: there the attribution and redaction checks pass whatever is redacted, so their "
                      "'faithful' rates say little (the counterfactual check is not affected).")
     return Table("Diagnostics: accuracy, predicted labels, unknown with nothing redacted", ["condition", "task", "N"],
-                 ["accuracy (%)", "most predicted", "unknown on original (%)"], rows, notes=notes), records
+                 ["accuracy (%)", "most predicted", "unknown on original (%)", "faithful counterfactuals with target = prediction"],
+                 rows, notes=notes), records
 
 
 def pseudo_table(data: StudyData) -> tuple[Table, list[dict[str, Any]]]:
