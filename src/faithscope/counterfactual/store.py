@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import ConfigError
 from ..metrics.counterfactual import InterventionOutcome
-from ..runs.store import connect_readonly
+from ..runs.store import connect_readonly, finished_marker_status
 
 STORE_NAME = "results.sqlite"
 CF_SCHEMA_VERSION = 1
@@ -71,21 +71,7 @@ class ExampleRow:
 def counterfactual_status(run_dir: Path | str) -> str:
     """``done`` (every example of the run's sample stored: ``finished`` in ``cf_meta``),
     ``partial`` (a store, not finished) or ``new`` (no store); read-only."""
-    path = Path(run_dir) / STORE_NAME
-    if not path.is_file():
-        return "new"
-    try:
-        db = connect_readonly(path)
-    except sqlite3.Error:
-        return "partial"
-    try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='cf_meta'").fetchone():
-            return "partial"
-        return "done" if db.execute("SELECT 1 FROM cf_meta WHERE key='finished'").fetchone() else "partial"
-    except sqlite3.DatabaseError:
-        return "partial"
-    finally:
-        db.close()
+    return finished_marker_status(run_dir, "cf_meta")
 
 
 def is_counterfactual_run(run_dir: Path | str) -> bool:

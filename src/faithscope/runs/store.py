@@ -352,6 +352,27 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return _connect(Path(path), readonly=True)
 
 
+def finished_marker_status(run_dir: Path | str, meta_table: str) -> str:
+    """``done`` (``finished`` is a key of ``meta_table``), ``partial`` (a store without it, or one
+    that cannot be read) or ``new`` (no store); read-only, so asking creates nothing. The
+    counterfactual (``cf_meta``) and selfexplain (``se_meta``) stores mark a finished run so."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return "new"
+    try:
+        db = connect_readonly(path)
+    except sqlite3.Error:
+        return "partial"
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (meta_table,)).fetchone():
+            return "partial"
+        return "done" if db.execute(f"SELECT 1 FROM {meta_table} WHERE key='finished'").fetchone() else "partial"
+    except sqlite3.DatabaseError:
+        return "partial"
+    finally:
+        db.close()
+
+
 def check_store_file(path: Path) -> None:
     """Refuse a ``results.sqlite`` that is not a readable SQLite file (without opening it for
     writing): not a regular file, unreadable, or with a foreign header. An empty file is a new

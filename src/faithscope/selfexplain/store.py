@@ -44,7 +44,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ConfigError, StoreError
 from ..types import LabelScores
-from ..runs.store import connect_readonly
+from ..runs.store import connect_readonly, finished_marker_status
 from .types import CheckRow, TrainItem
 
 STORE_NAME = "results.sqlite"
@@ -107,21 +107,7 @@ def _json_default(value: Any) -> Any:
 def study_status(run_dir: Path | str) -> str:
     """``done`` (the study ran to its end: ``finished`` in ``se_meta``), ``partial`` (a store,
     not finished) or ``new`` (no store); read-only, so asking creates nothing."""
-    path = Path(run_dir) / STORE_NAME
-    if not path.is_file():
-        return "new"
-    try:
-        db = connect_readonly(path)
-    except sqlite3.Error:
-        return "partial"
-    try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='se_meta'").fetchone():
-            return "partial"
-        return "done" if db.execute("SELECT 1 FROM se_meta WHERE key='finished'").fetchone() else "partial"
-    except sqlite3.DatabaseError:
-        return "partial"
-    finally:
-        db.close()
+    return finished_marker_status(run_dir, "se_meta")
 
 
 class StudyStore:

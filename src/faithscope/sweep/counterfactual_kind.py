@@ -14,8 +14,6 @@ original-input accuracy and the parse statistics; the plots are the scaling plot
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -24,7 +22,6 @@ from ..errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..reports.render import Table
-    from ..runs.config import RunConfig
     from .cells import Cell
     from .plan import DatasetEntry, EvaluationEntry
 
@@ -74,17 +71,6 @@ def check_cell(dataset: "DatasetEntry", evaluation: "EvaluationEntry", where: st
     if evaluation.kind_options.get("style") == "human" and name not in HUMAN_STYLE_DATASETS:
         raise ConfigError(f"{where}: style = \"human\" needs human explanations; dataset {name!r} has none "
                           f"(use one of {', '.join(HUMAN_STYLE_DATASETS)}, or style = \"instruction\")")
-
-
-def cell_key(config: "RunConfig", options: dict[str, Any]) -> str:
-    """The cell's identity: the run config's result keys (model, backend, dataset sample; not
-    the rationale methods, which this kind does not use) and every counterfactual setting."""
-    from ..models.redact import redact_value
-
-    run = {k: v for k, v in config.result_dict().items() if k != "methods"}
-    blob = json.dumps(redact_value({"kind": "counterfactual", "run": run, "counterfactual": dict(sorted(options.items()))}),
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def status(run_dir: Path, key: str) -> str:

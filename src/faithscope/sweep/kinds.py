@@ -9,6 +9,7 @@ refused with one clear line instead of an unknown-key error. Adding a kind is on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -56,6 +57,20 @@ class EvaluationKind:
     own in ``extra_plots``."""
 
 
+def own_settings_key(kind: str, config: "RunConfig", options: dict[str, Any]) -> str:
+    """The identity of a cell of a kind with its own settings: the run config's result keys
+    (model, backend, dataset sample; not the rationale methods, which such a kind does not use)
+    and every setting of the kind, credentials redacted."""
+    import hashlib
+    import json
+
+    from ..models.redact import redact_value
+
+    run = {k: v for k, v in config.result_dict().items() if k != "methods"}
+    blob = json.dumps(redact_value({"kind": kind, "run": run, kind: dict(sorted(options.items()))}), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def _run_rationales(cell: "Cell", loaded_model: Any) -> None:
     from ..runs.runner import run
 
@@ -77,12 +92,12 @@ KINDS: dict[str, EvaluationKind] = {
         "counterfactual", "counterfactual tests of self-explanations (CT, CCT, phi-CCT) of Siegel et al. (2025)",
         counterfactual_kind.run, _report_cell, takes_methods=False, split_options=counterfactual_kind.split_options,
         option_keys=frozenset(counterfactual_kind.OPTION_TYPES),
-        check=counterfactual_kind.check_cell, key=counterfactual_kind.cell_key, status=counterfactual_kind.status,
+        check=counterfactual_kind.check_cell, key=partial(own_settings_key, "counterfactual"), status=counterfactual_kind.status,
         table=counterfactual_kind.table, headline=counterfactual_kind.HEADLINE, extra_plots=counterfactual_kind.extra_plots),
     "selfexplain": EvaluationKind(
         "selfexplain", "self-consistency checks of self-explanations (Madsen et al. 2024; training: Doi et al. 2025)",
         selfexplain_kind.run, selfexplain_kind.report, takes_methods=False, split_options=selfexplain_kind.split_options,
-        option_keys=frozenset(selfexplain_kind.OPTION_TYPES), check=selfexplain_kind.check_cell, key=selfexplain_kind.cell_key,
+        option_keys=frozenset(selfexplain_kind.OPTION_TYPES), check=selfexplain_kind.check_cell, key=partial(own_settings_key, "selfexplain"),
         status=selfexplain_kind.status, table=selfexplain_kind.table, extra_plots=selfexplain_kind.extra_plots, scaling=False),
 }
 

@@ -21,8 +21,6 @@ per style.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -31,7 +29,6 @@ from ..errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..reports.render import Table
-    from ..runs.config import RunConfig
     from .cells import Cell
     from .plan import DatasetEntry, EvaluationEntry
 
@@ -90,17 +87,6 @@ def check_cell(dataset: "DatasetEntry", evaluation: "EvaluationEntry", where: st
         raise ConfigError(f"{where}: the selfexplain kind draws its evaluation split with the dataset's seed; first = true is not supported")
     if dataset.options:
         raise ConfigError(f"{where}: the selfexplain kind takes no {', '.join(sorted(dataset.options))} for its dataset")
-
-
-def cell_key(config: "RunConfig", options: dict[str, Any]) -> str:
-    """The cell's identity: the run config's result keys (model, backend, dataset sample; not
-    the rationale methods, which this kind does not use) and every study setting."""
-    from ..models.redact import redact_value
-
-    run = {k: v for k, v in config.result_dict().items() if k != "methods"}
-    blob = json.dumps(redact_value({"kind": "selfexplain", "run": run, "selfexplain": dict(sorted(options.items()))}),
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def status(run_dir: Path, key: str) -> str:
