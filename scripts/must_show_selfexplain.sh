@@ -23,9 +23,10 @@ DATA=${FAITHSCOPE_DATA:-../shared/data}
 # each ~2.5 prompt-equivalents (explanation + recheck) plus 2 + DRAWS for the second view; pseudo
 # explanations ~20-40 s CPU per training example (attribution, deletion of the top 5, counterfactual
 # substitutes, self-check) for 3 x TRAIN_N examples; 7 LoRA trainings on the last 4 layers.
-# TRAIN_N=10 EVAL_N=10 EPOCHS=2 DRAWS=3, measured 2026-12-02: 2,010 s wall (peak RSS 2.1 GiB by /usr/bin/time) while a
-# llama-cpp-python build and a test run shared the 2 cores for its first half; stages: explanations
-# 590 s, training 183 s (7 LoRA runs), evaluation 815 s, second view 410 s, loading 65 s
+# TRAIN_N=10 EVAL_N=10 EPOCHS=2 DRAWS=3, measured 2026-12-08: 1,476 s wall, peak RSS 2.1 GiB (a test run
+# shared the 2 cores for ~8 of its first 10 minutes); stages: explanations 104 s, training 188 s (7 LoRA
+# runs), evaluation 819 s, second view 356 s, loading 20 s. (2026-12-02, with a llama-cpp-python build
+# beside it for its first half: 2,010 s.)
 # (OUTPUT_DIR/report/selfexplain_stages.md has the breakdown of your run).
 TRAIN_N=${TRAIN_N:-10}
 EVAL_N=${EVAL_N:-10}
