@@ -177,3 +177,29 @@ def test_served_model_cannot_train(tmp_path):
 
     with pytest.raises(ConfigError, match="needs gradients"):
         run(served, None)
+
+
+@pytest.mark.slow  # ~45 s on 2 cores: pseudo explanations, one LoRA epoch, two evaluations
+def test_a_training_cell_trains_a_copy_and_leaves_the_shared_model_untouched(tmp_path, counting_loader, loaded_model):
+    """experiments = ["main"]: the cell builds pseudo explanations, trains LoRA on a copy of the
+    executor's model and checks before and after; the model the executor shares with its next
+    cells has the same weights afterwards."""
+    import torch
+
+    text = SE_PLAN.split('[[models]]\nname = "small-pre"')[0].replace('partner = "small-pre"\n', "") + "[[datasets]]" + \
+        SE_PLAN.split("[[datasets]]")[1].replace("draws = 1", 'draws = 1, experiments = ["main"], train_n = 2, epochs = 1')
+    plan = parse_plan(text)
+    before = {k: v.detach().clone() for k, v in loaded_model.model.state_dict().items()}
+    result = run_sweep(plan, tmp_path / "sweep", progress=False)
+    assert [o.status for o in result.outcomes] == ["done"], [o.error for o in result.outcomes]
+    after = loaded_model.model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    (cell,) = result.cells
+    direct = _independent_rates(cell.dir)
+    assert set(direct) == {("before", "attribution", "one"), ("after:main", "attribution", "one")}
+    assert (cell.dir / "adapters" / "after-main").is_dir()
+    with open(tmp_path / "sweep" / "se.csv", encoding="utf-8") as f:
+        records = list(csv.DictReader(f))
+    assert [(r["condition"], int(r["n"])) for r in records] == [("before", 2), ("after:main", 2)]
+    for rec in records:
+        assert float(rec["sc_faithful"]) == pytest.approx(direct[(rec["condition"], "attribution", "one")]["sc_faithful"])
