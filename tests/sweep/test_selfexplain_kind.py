@@ -203,3 +203,71 @@ def test_a_training_cell_trains_a_copy_and_leaves_the_shared_model_untouched(tmp
     assert [(r["condition"], int(r["n"])) for r in records] == [("before", 2), ("after:main", 2)]
     for rec in records:
         assert float(rec["sc_faithful"]) == pytest.approx(direct[(rec["condition"], "attribution", "one")]["sc_faithful"])
+
+
+def _served_reply(prompt: str) -> tuple[str, dict[str, float]]:
+    """A scripted served model for the demo task: explains with the hypothesis's first word
+    (attribution), redacts it (redaction), appends "not" (counterfactual), and classifies as
+    unknown exactly when the input holds the marker; every label is in the top log-probs."""
+    import re
+
+    hyp = re.search(r'Hypothesis: "([^"]*)"', prompt).group(1)
+    premise = re.search(r'Premise: "([^"]*)"', prompt).group(1)
+    first = hyp.split()[0]
+    tail = prompt.rstrip()
+    ent = {" entail": -0.2, " neutral": -2.1, " contrad": -3.3, " unknown": -4.0}
+    if tail.endswith("Words:"):
+        return " " + first, ent
+    if tail.endswith("Redacted hypothesis:"):
+        return " " + hyp.replace(first, "[REDACTED]", 1), ent
+    if tail.endswith("Edited hypothesis:"):
+        return " " + hyp + " not", ent
+    if "[REDACTED]" in premise + hyp:
+        return " unknown", {" unknown": -0.1, " entail": -2.5, " neutral": -3.0, " contrad": -3.5}
+    return " entailment", ent
+
+
+def test_a_served_model_is_checked_through_the_openai_backend(tmp_path):
+    """A selfexplain cell of a model behind an OpenAI-compatible server (a scripted one here):
+    the checks run through the server, and the stored verdicts are those the script implies."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "faithscope_tests_fault_server"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "models" / "fault_server.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    with sys.modules[name].FaultServer(reply=_served_reply) as server:
+        text = f'''
+[[models]]
+name = "served"
+backend = "openai"
+model = "fault"
+base_url = "{server.base_url}"
+
+[[datasets]]
+name = "demo2"
+dataset = "demo"
+n = 2
+
+[[evaluations]]
+name = "se"
+kind = "selfexplain"
+options = {{ styles = ["attribution", "redaction", "counterfactual"], modes = ["one"], draws = 1 }}
+'''
+        result = run_sweep(parse_plan(text), tmp_path / "sweep", progress=False)
+        assert [o.status for o in result.outcomes] == ["done"], [o.error for o in result.outcomes]
+        assert server.total > 0
+    (cell,) = result.cells
+    with sqlite3.connect(cell.dir / "results.sqlite") as db:
+        rows = db.execute("SELECT style, predicted, target, failure, faithful FROM se_checks ORDER BY style, example_id").fetchall()
+    assert len(rows) == 6 and all(p == "entailment" for _, p, _, _, _ in rows)
+    by_style = {s: [r for r in rows if r[0] == s] for s in ("attribution", "redaction", "counterfactual")}
+    # redacting the explained word makes the script answer unknown: faithful
+    assert all(f is None and v == 1 for _, _, _, f, v in by_style["attribution"] + by_style["redaction"])
+    # the edited input still gets "entailment": faithful exactly when the target is entailment
+    assert all(f is None for _, _, _, f, _ in by_style["counterfactual"])
+    assert all((v == 1) == (t == "entailment") for _, _, t, f, v in by_style["counterfactual"])
