@@ -5,6 +5,10 @@
 #   2. faithscope run --dataset medical_bios --methods all        (all 113 bios; HUMAN = 100)
 #   3. python benchmarks/attribution.py --repeats 3 --ig-steps 20  (IG vs Captum LayerIntegratedGradients)
 #
+# Measured on 2 CPU cores (2026-12-08, nothing else running): e-SNLI with --methods all takes 13-19 s per
+# example for the rationales alone (~80% Integrated Gradients: 20 steps x ~1.7 labels), so ~80 min for
+# 300 before the masking stage; MedicalBios' prompts are ~2.5x longer. Plan 4-5 h for both, or a GPU.
+#
 # Why a script: the full runs take hours on a CPU; a faithscope run resumes where it stopped
 # (every finished batch is in its results.sqlite), so rerunning this script after an
 # interruption continues each run instead of starting afresh. The benchmark is short and has
