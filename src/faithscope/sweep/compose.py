@@ -122,6 +122,11 @@ def scaling_plots(name: str, kind: str, records: list[dict[str, Any]], out_dir: 
     return paths
 
 
+def _params_text(n: float) -> str:
+    """A parameter count as people write it: 135M, 7B."""
+    return f"{n / 1e9:g}B" if n >= 1e9 else f"{n / 1e6:g}M"
+
+
 def scaling_figure(recs: Sequence[dict[str, Any]], series: Sequence[tuple[str, str]], ylabel: str, title: str, stem: Path) -> list[Path]:
     """One figure (PNG + SVG at ``stem``): each (record key, legend label) of ``series`` against
     parameter count (log x); a pretrained model has an open marker and is joined to its
@@ -149,6 +154,11 @@ def scaling_figure(recs: Sequence[dict[str, Any]], series: Sequence[tuple[str, s
                 ax.plot([p, partner["params"]], [v, partner[key]], color=colour, linewidth=1, zorder=2)
             ax.annotate(r["model"], (p, v), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
+    # log minor ticks label themselves when the models span less than a decade, and the labels overlap
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(sorted({r["params"] for r in with_params}), [_params_text(p) for p in sorted({r["params"] for r in with_params})])
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(ylabel)
     left_out = sorted({r["model"] for r in recs if not r["params"]})
