@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from faithscope.errors import ConfigError
+from faithscope.sweep import parse_plan
+
 DEMO_PLAN = '''
 [[models]]
 name = "small"
@@ -70,3 +73,12 @@ def counting_loader(monkeypatch, loaded_model):
     monkeypatch.setattr(local_mod, "_load", loader)
     monkeypatch.setattr(local_mod.run_local, "__defaults__", (False, 1.5, True, loader, None))
     return calls
+
+
+def plan_error(text: str, **kw: Any) -> str:
+    """The one-line ConfigError a bad plan gets (the test fails if it parses or the message spans lines)."""
+    with pytest.raises(ConfigError) as e:
+        parse_plan(text, **kw)
+    msg = str(e.value)
+    assert "\n" not in msg
+    return msg

@@ -17,6 +17,8 @@ from faithscope.metrics.counterfactual import COUNTERFACTUAL_METRICS
 from faithscope.sweep import dry_run, parse_plan, run_sweep
 from faithscope.sweep.cells import build_cells
 
+from .conftest import plan_error as err
+
 CF_PLAN = '''
 [[models]]
 name = "small"
@@ -40,13 +42,6 @@ kind = "counterfactual"
 options = { positions = 1, words = 2, max_new_tokens = 12, batch_size = 2 }
 '''
 
-
-def err(text: str) -> str:
-    with pytest.raises(ConfigError) as e:
-        parse_plan(text)
-    msg = str(e.value)
-    assert "\n" not in msg
-    return msg
 
 
 @pytest.mark.parametrize("change, needle", [

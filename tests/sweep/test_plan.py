@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from faithscope.errors import ConfigError
 from faithscope.sweep import parse_plan
 from faithscope.sweep.cells import build_cells
+
+from .conftest import plan_error as err
 
 SMALLEST = '''
 [[models]]
@@ -46,13 +47,6 @@ def test_smallest_plan_as_written(shared_data, tmp_path):
     assert cell.model.params == 135_000_000 and cell.model.tuned == "instruction"
     assert cell.dir.parent == tmp_path / "cells" and cell.dir.name.startswith("smollm2__esnli__rationales-")
 
-
-def err(text: str, **kw) -> str:
-    with pytest.raises(ConfigError) as e:
-        parse_plan(text, **kw)
-    msg = str(e.value)
-    assert "\n" not in msg
-    return msg
 
 
 @pytest.mark.parametrize("text, needle", [

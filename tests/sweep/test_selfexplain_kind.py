@@ -15,6 +15,8 @@ from faithscope.selfexplain.store import StudyStore, study_status
 from faithscope.sweep import dry_run, parse_plan, run_sweep
 from faithscope.sweep.cells import build_cells
 
+from .conftest import plan_error as err
+
 SE_PLAN = '''
 [[models]]
 name = "small"
@@ -38,13 +40,6 @@ kind = "selfexplain"
 options = { styles = ["attribution"], modes = ["one"], draws = 1, batch_size = 4 }
 '''
 
-
-def err(text: str, **kw) -> str:
-    with pytest.raises(ConfigError) as e:
-        parse_plan(text, **kw)
-    msg = str(e.value)
-    assert "\n" not in msg
-    return msg
 
 
 @pytest.mark.parametrize("change, needle", [
@@ -111,6 +106,12 @@ def test_status_new_partial_done(tmp_path):
     assert study_status(tmp_path) == "done"
     (tmp_path / "results.sqlite").write_bytes(b"not a database at all" * 10)
     assert study_status(tmp_path) == "partial"
+
+
+def _one_model_plan() -> str:
+    """SE_PLAN with its first model only."""
+    return SE_PLAN.split('[[models]]\nname = "small-pre"')[0].replace('partner = "small-pre"\n', "") + "[[datasets]]" + \
+        SE_PLAN.split("[[datasets]]")[1]
 
 
 def _independent_rates(cell_dir) -> dict[tuple[str, str, str], dict[str, float]]:
@@ -186,8 +187,7 @@ def test_a_training_cell_trains_a_copy_and_leaves_the_shared_model_untouched(tmp
     cells has the same weights afterwards."""
     import torch
 
-    text = SE_PLAN.split('[[models]]\nname = "small-pre"')[0].replace('partner = "small-pre"\n', "") + "[[datasets]]" + \
-        SE_PLAN.split("[[datasets]]")[1].replace("draws = 1", 'draws = 1, experiments = ["main"], train_n = 2, epochs = 1')
+    text = _one_model_plan().replace("draws = 1", 'draws = 1, experiments = ["main"], train_n = 2, epochs = 1')
     plan = parse_plan(text)
     before = {k: v.detach().clone() for k, v in loaded_model.model.state_dict().items()}
     result = run_sweep(plan, tmp_path / "sweep", progress=False)
@@ -227,40 +227,17 @@ def _served_reply(prompt: str) -> tuple[str, dict[str, float]]:
     return " entailment", ent
 
 
-def test_a_served_model_is_checked_through_the_openai_backend(tmp_path):
+def test_a_served_model_is_checked_through_the_openai_backend(tmp_path, fault_server):
     """A selfexplain cell of a model behind an OpenAI-compatible server (a scripted one here):
     the checks run through the server, and the stored verdicts are those the script implies."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    name = "faithscope_tests_fault_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "models" / "fault_server.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    with sys.modules[name].FaultServer(reply=_served_reply) as server:
-        text = f'''
-[[models]]
-name = "served"
-backend = "openai"
-model = "fault"
-base_url = "{server.base_url}"
-
-[[datasets]]
-name = "demo2"
-dataset = "demo"
-n = 2
-
-[[evaluations]]
-name = "se"
-kind = "selfexplain"
-options = {{ styles = ["attribution", "redaction", "counterfactual"], modes = ["one"], draws = 1 }}
-'''
-        result = run_sweep(parse_plan(text), tmp_path / "sweep", progress=False)
-        assert [o.status for o in result.outcomes] == ["done"], [o.error for o in result.outcomes]
-        assert server.total > 0
+    server = fault_server(reply=_served_reply)
+    # one model behind the server, every style, one-word mode
+    text = _one_model_plan().replace('name = "small"', 'name = "served"').replace(
+        "params = 135000000\n", f'backend = "openai"\nmodel = "fault"\nbase_url = "{server.base_url}"\n').replace(
+        'styles = ["attribution"]', 'styles = ["attribution", "redaction", "counterfactual"]')
+    result = run_sweep(parse_plan(text), tmp_path / "sweep", progress=False)
+    assert [o.status for o in result.outcomes] == ["done"], [o.error for o in result.outcomes]
+    assert server.total > 0
     (cell,) = result.cells
     with sqlite3.connect(cell.dir / "results.sqlite") as db:
         rows = db.execute("SELECT style, predicted, target, failure, faithful FROM se_checks ORDER BY style, example_id").fetchall()
