@@ -188,9 +188,10 @@ def records(name: str, cells: Sequence["Cell"], n_resamples: int = 1000, seed: i
                                            "condition": condition, "style": style, "mode": mode, "n": len(rows),
                                            "family": c.model.family, "params": c.model.params, "tuned": c.model.tuned,
                                            "partner": c.model.partner, "epoch": c.model.epoch,
-                                           "accuracy": sum(bool(r.correct) for r in rows) / len(rows), "cell_dir": str(c.dir)}
+                                           "cell_dir": str(c.dir)}
                     for metric, cell in rates.items():
                         rec[metric], (rec[f"{metric}_ci_low"], rec[f"{metric}_ci_high"]), rec[f"{metric}_n"] = cell.value, cell.ci, cell.n
+                    rec["accuracy"] = rec["sc_correct"]  # the forced choice on the unedited inputs, under the name the plots share
                     out.append(rec)
     return out
 
